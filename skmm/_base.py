@@ -1,0 +1,382 @@
+"""The machinery every column encoder shares.
+
+An encoder reads one column of cells (or several, encoded one after the
+other and concatenated) and returns a 2-D float32 array.  This module does the
+parts that are the same for every modality, so that a modality only says how
+to *read* one cell (``_prepare``) and how to *embed* a batch of read cells
+(``_encode_batch``):
+
+- turning a Series / DataFrame / list / array into columns of cells, with the
+  column names and row labels used in error messages;
+- ``n_features_in_`` / ``feature_names_in_`` bookkeeping with sklearn's own
+  checks and wording;
+- missing cells (None, NaN, pd.NA; ``""`` for text) -> rows of NaN;
+- de-duplication of identical cells within one call;
+- per-item error handling (``on_error="raise" | "nan"``), so one bad item
+  neither hides which one it was nor loses the other rows' work;
+- batching with a progress bar.
+"""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+
+from skmm.exceptions import InvalidItemError, InvalidItemWarning
+from skmm.utils._hashing import hash_item
+from skmm.utils._sklearn_compat import (
+    Interval,
+    StrOptions,
+    _check_feature_names,
+    _check_feature_names_in,
+    _check_n_features,
+    _fit_context,
+    check_is_fitted,
+)
+
+__all__ = ["BaseEncoder", "Column", "is_missing"]
+
+
+def is_missing(item: Any) -> bool:
+    """True for a missing cell: ``None``, a float NaN, ``pd.NA`` or ``pd.NaT``.
+
+    Examples
+    --------
+    >>> is_missing(None), is_missing(float("nan")), is_missing("text")
+    (True, True, False)
+    """
+    if item is None:
+        return True
+    if isinstance(item, (float, np.floating)):
+        return bool(np.isnan(item))
+    # pandas' NA / NaT without importing pandas here
+    name = type(item).__name__
+    return name in ("NAType", "NaTType")
+
+
+@dataclass
+class Column:
+    """One input column: its cells, its name and its row labels."""
+
+    cells: list
+    name: str
+    rows: list
+
+
+def _short_repr(item: Any, limit: int = 80) -> str:
+    if isinstance(item, np.ndarray):
+        return f"array(shape={item.shape}, dtype={item.dtype})"
+    if isinstance(item, (bytes, bytearray)):
+        return f"bytes(len={len(item)})"
+    text = repr(item)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+class BaseEncoder(TransformerMixin, BaseEstimator):
+    """Base class of skmm's column encoders.
+
+    Subclasses set ``_modality`` and implement ``_prepare(item)`` (read one
+    cell; raise any exception for a bad one), ``_encode_batch(prepared)``
+    (return an ``(n, d)`` array) and ``_fit_encoder(prepared_or_none)``, which
+    must set ``n_features_out_`` (the width per input column).  Subclasses
+    that need the prepared training cells at fit (TF-IDF) set
+    ``_fit_requires_data = True``.
+
+    Subclasses declare ``batch_size``, ``on_error`` and ``verbose`` in their
+    own ``__init__`` (sklearn reads parameters from the signature).
+    """
+
+    _modality: ClassVar[str] = "generic"
+    _fit_requires_data: ClassVar[bool] = False
+    _empty_string_is_missing: ClassVar[bool] = False
+
+    _parameter_constraints: ClassVar[dict] = {
+        "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "on_error": [StrOptions({"raise", "nan"})],
+        "verbose": ["verbose"],
+    }
+
+    # ------------------------------------------------------------------ hooks
+    def _prepare(self, item: Any) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _encode_batch(self, prepared: list) -> np.ndarray:  # pragma: no cover
+        raise NotImplementedError
+
+    def _fit_encoder(self, prepared: list | None) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    def _item_key(self, item: Any) -> Hashable:
+        """Key for de-duplication: equal keys mean equal embeddings."""
+        return hash_item(item)
+
+    def _is_missing(self, item: Any) -> bool:
+        if is_missing(item):
+            return True
+        return self._empty_string_is_missing and isinstance(item, str) and item == ""
+
+    def _describe_item(self, item: Any) -> str:
+        return _short_repr(item)
+
+    def _split_array_columns(self, X: np.ndarray) -> list[list] | None:
+        """Let a modality read an ndarray its own way (e.g. a 4-D image batch).
+
+        Return a list of columns (each a list of cells) or None for the
+        default (a 1-D array is one column, a 2-D array one column per
+        array column).
+        """
+        return None
+
+    # ------------------------------------------------------------ input side
+    def _columns(self, X: Any, *, reset: bool) -> list[Column]:
+        """Validate ``X`` and return its columns."""
+        columns: list[Column]
+        if hasattr(X, "iloc") and hasattr(X, "columns"):  # DataFrame
+            _check_feature_names(self, X, reset=reset)
+            rows = list(X.index)
+            names = [str(c) for c in X.columns]
+            columns = [
+                Column(list(X.iloc[:, j]), names[j], rows) for j in range(X.shape[1])
+            ]
+        elif hasattr(X, "iloc"):  # Series
+            _check_feature_names(self, X.to_frame(), reset=reset)
+            name = str(X.name) if X.name is not None else "x0"
+            columns = [Column(list(X), name, list(X.index))]
+        else:
+            _check_feature_names(self, X, reset=reset)
+            if isinstance(X, np.ndarray):
+                special = self._split_array_columns(X)
+                if special is not None:
+                    cols = special
+                elif X.ndim == 1:
+                    cols = [list(X)]
+                elif X.ndim == 2:
+                    if X.shape[1] == 0:
+                        raise ValueError(
+                            f"0 feature(s) (shape={X.shape}) while a minimum of 1 "
+                            f"is required by {type(self).__name__}."
+                        )
+                    cols = [list(X[:, j]) for j in range(X.shape[1])]
+                else:
+                    raise ValueError(
+                        f"{type(self).__name__} expects one column of "
+                        f"{self._modality} items (a Series, a list, or a 2-D "
+                        f"array with one column per input column); got an array "
+                        f"of shape {X.shape}."
+                    )
+            elif hasattr(X, "tocsr"):
+                raise TypeError(
+                    f"Sparse data was passed to {type(self).__name__}, but dense "
+                    f"data is required: pass a column of {self._modality} items "
+                    "(DataFrame, Series, list or numpy array)."
+                )
+            elif isinstance(X, (str, bytes)) or not isinstance(X, Sequence):
+                if hasattr(X, "__array__"):
+                    raise TypeError(
+                        f"{type(self).__name__} does not accept "
+                        f"{type(X).__name__} input; pass a DataFrame, Series, "
+                        "list or numpy array."
+                    )
+                raise TypeError(
+                    f"{type(self).__name__} expects a column of "
+                    f"{self._modality} items (DataFrame, Series, list or array); "
+                    f"got {type(X).__name__}."
+                )
+            else:
+                cols = [list(X)]
+            n = len(cols[0]) if cols else 0
+            columns = [Column(c, f"x{j}", list(range(n))) for j, c in enumerate(cols)]
+            if hasattr(self, "feature_names_in_") and not reset:
+                for col, name in zip(columns, self.feature_names_in_):
+                    col.name = str(name)
+        n_samples = len(columns[0].cells) if columns else 0
+        if not columns or n_samples == 0:
+            raise ValueError(
+                f"Found array with 0 sample(s) (shape=({n_samples}, {len(columns)})) "
+                f"while a minimum of 1 is required by {type(self).__name__}."
+            )
+        _check_n_features(self, np.empty((1, len(columns))), reset=reset)
+        return columns
+
+    # ------------------------------------------------------------- encoding
+    def _invalid(self, col: Column, pos: int, item: Any, exc: BaseException):
+        row = col.rows[pos]
+        reason = str(exc) or type(exc).__name__
+        return InvalidItemError(
+            f"{type(self).__name__} could not read the {self._modality} item in "
+            f"column {col.name!r}, row {row!r} ({self._describe_item(item)}): "
+            f"{reason}",
+            column=col.name,
+            row=row,
+            item=self._describe_item(item),
+        )
+
+    def _unique_valid(self, col: Column) -> tuple[np.ndarray, list, list]:
+        """De-duplicate the non-missing cells of ``col``.
+
+        Returns (inverse, first_positions, keys) where ``inverse[i]`` is the
+        index of row i's unique item (-1 for missing cells).
+        """
+        inverse = np.full(len(col.cells), -1, dtype=np.int64)
+        first: list[int] = []
+        keys: list = []
+        seen: dict = {}
+        for pos, item in enumerate(col.cells):
+            if self._is_missing(item):
+                continue
+            try:
+                key = self._item_key(item)
+            except Exception:
+                # not hashable: no de-duplication; _prepare reports it if bad
+                key = ("__unkeyed__", pos)
+            idx = seen.get(key)
+            if idx is None:
+                idx = seen[key] = len(first)
+                first.append(pos)
+                keys.append(key)
+            inverse[pos] = idx
+        return inverse, first, keys
+
+    def _prepare_checked(self, col: Column, pos: int, failures: list) -> Any:
+        item = col.cells[pos]
+        try:
+            return self._prepare(item)
+        except Exception as exc:
+            error = self._invalid(col, pos, item, exc)
+            if self.on_error == "raise":
+                raise error from exc
+            failures.append(error)
+            return None
+
+    def _report_failures(self, col: Column, failures: list, n_total: int) -> None:
+        if failures:
+            warnings.warn(
+                f"{len(failures)} of {n_total} items in column {col.name!r} could "
+                f"not be read and were encoded as NaN rows (on_error='nan'). "
+                f"First: {failures[0]}",
+                InvalidItemWarning,
+                stacklevel=3,
+            )
+
+    def _progress(self, total: int, desc: str):
+        from tqdm.auto import tqdm
+
+        disable = (not self.verbose) or total <= self.batch_size
+        return tqdm(total=total, desc=desc, unit="item", disable=disable, leave=False)
+
+    def _encode_unique(self, col: Column, first: list[int]) -> np.ndarray:
+        """Embed the unique items of one column (NaN rows for failures)."""
+        out = np.full((len(first), self.n_features_out_), np.nan, dtype=np.float32)
+        failures: list = []
+        bs = self.batch_size
+        with self._progress(len(first), f"{type(self).__name__}[{col.name}]") as bar:
+            for start in range(0, len(first), bs):
+                chunk = first[start : start + bs]
+                prepared, slots = [], []
+                for slot, pos in enumerate(chunk):
+                    p = self._prepare_checked(col, pos, failures)
+                    if p is not None:
+                        prepared.append(p)
+                        slots.append(start + slot)
+                if prepared:
+                    emb = np.asarray(self._encode_batch(prepared), dtype=np.float32)
+                    out[slots] = emb
+                bar.update(len(chunk))
+        self._report_failures(col, failures, len(first))
+        return out
+
+    def _encode_column(self, col: Column) -> np.ndarray:
+        inverse, first, _ = self._unique_valid(col)
+        result = np.full(
+            (len(col.cells), self.n_features_out_), np.nan, dtype=np.float32
+        )
+        if first:
+            unique = self._encode_unique(col, first)
+            valid = inverse >= 0
+            result[valid] = unique[inverse[valid]]
+        return result
+
+    # ------------------------------------------------------------ public API
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X: Any, y: Any = None) -> BaseEncoder:
+        """Validate the input column(s) and prepare the encoder.
+
+        Parameters
+        ----------
+        X : DataFrame, Series, list or array
+            One column of items (or several columns, each encoded alike).
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self
+        """
+        columns = self._columns(X, reset=True)
+        prepared = None
+        if self._fit_requires_data:
+            prepared = []
+            for col in columns:
+                _, first, _ = self._unique_valid(col)
+                failures: list = []
+                for pos in first:
+                    p = self._prepare_checked(col, pos, failures)
+                    if p is not None:
+                        prepared.append(p)
+                self._report_failures(col, failures, len(first))
+        self._fit_encoder(prepared)
+        self._column_names_ = [c.name for c in columns]
+        return self
+
+    def transform(self, X: Any) -> np.ndarray:
+        """Encode every cell; a missing or (with ``on_error="nan"``) bad cell
+        gives a row of NaN.
+
+        Parameters
+        ----------
+        X : DataFrame, Series, list or array
+            The same column layout as seen in ``fit``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_columns * n_features_out_), float32
+        """
+        check_is_fitted(self, "n_features_out_")
+        columns = self._columns(X, reset=False)
+        blocks = [self._encode_column(col) for col in columns]
+        return blocks[0] if len(blocks) == 1 else np.hstack(blocks)
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """Output feature names: ``f0..f{d-1}`` for one input column,
+        ``{column}__f{i}`` for several.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None
+            Input column names; defaults to ``feature_names_in_``.
+
+        Returns
+        -------
+        ndarray of str
+        """
+        check_is_fitted(self, "n_features_out_")
+        names = _check_feature_names_in(self, input_features)
+        d = self.n_features_out_
+        if len(names) == 1:
+            return np.asarray([f"f{i}" for i in range(d)], dtype=object)
+        return np.asarray(
+            [f"{name}__f{i}" for name in names for i in range(d)], dtype=object
+        )
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.string = self._modality == "text"
+        tags.transformer_tags.preserves_dtype = ["float32"]
+        return tags

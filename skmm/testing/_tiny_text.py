@@ -1,0 +1,73 @@
+"""A tiny randomly initialised BERT, saved like a real Hugging Face folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+__all__ = ["make_tiny_text_model"]
+
+_WORDS = (
+    "a the cat dog on mat red green blue apple sky sun sea car tree house "
+    "smiling face with heart eyes flag of france party popper"
+).split()
+
+
+def make_tiny_text_model(
+    path: str | Path, *, hidden_size: int = 32, seed: int = 0
+) -> Path:
+    """Build a 2-layer BERT with a small word-piece vocabulary into ``path``.
+
+    The folder holds ``config.json``, ``model.safetensors`` and tokenizer
+    files, so :class:`skmm.text.TextEncoder` loads it exactly as it loads a
+    real model, without any download.
+
+    Parameters
+    ----------
+    path : str or Path
+        Folder to create (parents included).
+    hidden_size : int, default=32
+        Width of the model, hence of its embeddings.
+    seed : int, default=0
+        Seed of the random initialisation.
+
+    Returns
+    -------
+    Path
+        The folder.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from skmm.text import TextEncoder
+    >>> folder = make_tiny_text_model(tempfile.mkdtemp())
+    >>> TextEncoder(folder, verbose=0).fit_transform(["a red apple"]).shape
+    (1, 32)
+    """
+    import torch
+    from transformers import BertConfig, BertModel, BertTokenizerFast
+
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *_WORDS]
+    vocab += [f"##{c}" for c in "abcdefghijklmnopqrstuvwxyz"] + list(
+        "abcdefghijklmnopqrstuvwxyz0123456789.,!?"
+    )
+    (path / "vocab.txt").write_text("\n".join(vocab) + "\n")
+    tokenizer = BertTokenizerFast(
+        vocab_file=str(path / "vocab.txt"), do_lower_case=True
+    )
+    tokenizer.model_max_length = 64
+    tokenizer.save_pretrained(path)
+    config = BertConfig(
+        vocab_size=len(vocab),
+        hidden_size=hidden_size,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=2 * hidden_size,
+        max_position_embeddings=64,
+    )
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        model = BertModel(config)
+    model.save_pretrained(path)
+    return path

@@ -1,0 +1,180 @@
+"""TF-IDF text features, optionally reduced by SVD to a fixed width."""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+from typing import Any, ClassVar
+
+import numpy as np
+from sklearn.decomposition import TruncatedSVD
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.preprocessing import normalize as l2_normalize
+
+from skmm.text._common import _TextEncoderBase
+from skmm.utils._sklearn_compat import Interval, StrOptions
+
+__all__ = ["TfidfTextEncoder"]
+
+
+class TfidfTextEncoder(_TextEncoderBase):
+    """Classic text features: TF-IDF, optionally reduced by truncated SVD (LSA).
+
+    Needs no weights.  Missing texts (None, NaN, ``""``) give rows of NaN.
+
+    Parameters
+    ----------
+    max_features : int or None, default=4096
+        Vocabulary size (most frequent terms).
+    ngram_range : tuple (min_n, max_n), default=(1, 1)
+        Word n-grams to count.
+    min_df : int or float, default=1
+        Ignore terms rarer than this (count or fraction of documents).
+    sublinear_tf : bool, default=True
+        Use ``1 + log(tf)``.
+    lowercase : bool, default=True
+        Lower-case before tokenising.
+    stop_words : {"english"}, list or None, default=None
+        Stop words to drop.
+    n_components : int or None, default=None
+        Width after truncated SVD; ``None`` keeps the TF-IDF vocabulary
+        width.  When the vocabulary is too small for ``n_components``, the
+        missing columns are zeros (with a warning), so the width stays fixed.
+    normalize : bool, default=True
+        L2-normalise the SVD output (TF-IDF rows are always L2-normalised).
+    random_state : int, RandomState or None, default=None
+        Seed of the SVD.
+    batch_size : int, default=1024
+        Texts transformed per batch.
+    on_error : {"raise", "nan"}, default="raise"
+        What a non-text cell does: raise an error naming the column and row,
+        or become a NaN row (with a warning).
+    verbose : int, default=1
+        Show a progress bar on long encodes; 0 is silent.
+
+    Attributes
+    ----------
+    vectorizer_ : TfidfVectorizer
+        The fitted vectorizer.
+    svd_ : TruncatedSVD or None
+        The fitted SVD.
+    n_features_out_ : int
+        Output width per input column.
+    n_features_in_ : int
+        Number of input columns.
+    feature_names_in_ : ndarray of str
+        Input column names, when fitted on a DataFrame.
+
+    Examples
+    --------
+    >>> from skmm.text import TfidfTextEncoder
+    >>> enc = TfidfTextEncoder(n_components=2, random_state=0)
+    >>> X = enc.fit_transform(["a red apple", "a green apple", None, "blue sky"])
+    >>> X.shape
+    (4, 2)
+    >>> bool(np.isnan(X[2]).all())
+    True
+    """
+
+    _fit_requires_data: ClassVar[bool] = True
+    _parameter_constraints: ClassVar[dict] = {
+        **_TextEncoderBase._parameter_constraints,
+        "max_features": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "ngram_range": [tuple],
+        "min_df": [
+            Interval(numbers.Integral, 1, None, closed="left"),
+            Interval(numbers.Real, 0, 1, closed="both"),
+        ],
+        "sublinear_tf": ["boolean"],
+        "lowercase": ["boolean"],
+        "stop_words": [StrOptions({"english"}), list, None],
+        "n_components": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "normalize": ["boolean"],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self,
+        *,
+        max_features: int | None = 4096,
+        ngram_range: tuple[int, int] = (1, 1),
+        min_df: float = 1,
+        sublinear_tf: bool = True,
+        lowercase: bool = True,
+        stop_words: Any = None,
+        n_components: int | None = None,
+        normalize: bool = True,
+        random_state: Any = None,
+        batch_size: int = 1024,
+        on_error: str = "raise",
+        verbose: int = 1,
+    ):
+        self.max_features = max_features
+        self.ngram_range = ngram_range
+        self.min_df = min_df
+        self.sublinear_tf = sublinear_tf
+        self.lowercase = lowercase
+        self.stop_words = stop_words
+        self.n_components = n_components
+        self.normalize = normalize
+        self.random_state = random_state
+        self.batch_size = batch_size
+        self.on_error = on_error
+        self.verbose = verbose
+
+    @classmethod
+    def get_test_params(cls) -> list[dict]:
+        """Cheap parameter sets for the common test suite."""
+        return [{}, {"n_components": 3, "random_state": 0}, {"ngram_range": (1, 2)}]
+
+    def _fit_encoder(self, prepared: list | None) -> None:
+        texts = prepared or []
+        if not texts:
+            raise ValueError(
+                "TfidfTextEncoder needs at least one non-missing text to fit; "
+                "every cell was missing."
+            )
+        self.vectorizer_ = TfidfVectorizer(
+            max_features=self.max_features,
+            ngram_range=self.ngram_range,
+            min_df=self.min_df,
+            sublinear_tf=self.sublinear_tf,
+            lowercase=self.lowercase,
+            stop_words=self.stop_words,
+            dtype=np.float32,
+            token_pattern=r"(?u)\b\w+\b",
+        )
+        try:
+            tfidf = self.vectorizer_.fit_transform(texts)
+        except ValueError as exc:  # empty vocabulary
+            raise ValueError(f"TfidfTextEncoder could not fit: {exc}") from exc
+        vocab = tfidf.shape[1]
+        self.svd_ = None
+        if self.n_components is None:
+            self.n_features_out_ = vocab
+            return
+        self.n_features_out_ = self.n_components
+        k = min(self.n_components, vocab - 1, tfidf.shape[0] - 1)
+        if k < self.n_components:
+            warnings.warn(
+                f"TfidfTextEncoder: n_components={self.n_components} exceeds what "
+                f"the data supports ({vocab} terms, {tfidf.shape[0]} texts); the "
+                f"last {self.n_components - max(k, 0)} output columns are zeros.",
+                UserWarning,
+                stacklevel=3,
+            )
+        if k >= 1:
+            self.svd_ = TruncatedSVD(n_components=k, random_state=self.random_state)
+            self.svd_.fit(tfidf)
+
+    def _encode_batch(self, prepared: list) -> np.ndarray:
+        tfidf = self.vectorizer_.transform(prepared)
+        if self.n_components is None:
+            return tfidf.toarray()
+        out = np.zeros((len(prepared), self.n_features_out_), dtype=np.float32)
+        if self.svd_ is not None:
+            z = self.svd_.transform(tfidf)
+            if self.normalize:
+                z = l2_normalize(z)
+            out[:, : z.shape[1]] = z
+        return out

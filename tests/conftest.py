@@ -1,0 +1,37 @@
+"""Shared fixtures: seeds, tiny models built once per session."""
+
+from __future__ import annotations
+
+import os
+import random
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+@pytest.fixture(autouse=True)
+def _seeds_fixed():
+    """Every test starts from the same global RNG state (skorch's idea)."""
+    random.seed(0)
+    np.random.seed(0)
+    try:
+        import torch
+    except ImportError:  # pragma: no cover
+        return
+    torch.manual_seed(0)
+
+
+@pytest.fixture(params=[0, 1])
+def global_random_seed(request):
+    """A couple of seeds, for tests that must hold for any seed."""
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def tiny_text_model(tmp_path_factory):
+    from skmm.testing import make_tiny_text_model
+
+    return make_tiny_text_model(tmp_path_factory.mktemp("tiny_bert"))
