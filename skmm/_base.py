@@ -69,6 +69,18 @@ class Column:
     rows: list
 
 
+def _file_key(key: Any) -> str | None:
+    """The cache file name for a de-duplication key (None: not cacheable)."""
+    if isinstance(key, tuple) and key and key[0] == "__unkeyed__":
+        return None
+    if isinstance(key, str) and len(key) == 32 and all(c in _HEX for c in key):
+        return key
+    return hash_item(key)
+
+
+_HEX = frozenset("0123456789abcdef")
+
+
 def _short_repr(item: Any, limit: int = 80) -> str:
     if isinstance(item, np.ndarray):
         return f"array(shape={item.shape}, dtype={item.dtype})"
@@ -270,37 +282,84 @@ class BaseEncoder(TransformerMixin, BaseEstimator):
         disable = (not self.verbose) or total <= self.batch_size
         return tqdm(total=total, desc=desc, unit="item", disable=disable, leave=False)
 
-    def _encode_unique(self, col: Column, first: list[int]) -> np.ndarray:
-        """Embed the unique items of one column (NaN rows for failures)."""
-        out = np.full((len(first), self.n_features_out_), np.nan, dtype=np.float32)
+    def _batch_order(self, cells: list) -> np.ndarray | None:
+        """Order in which to encode unique cells (e.g. by text length, to cut
+        padding); ``None`` keeps first-seen order."""
+        return None
+
+    def _encode_positions(self, col: Column, positions: list[int]) -> np.ndarray:
+        """Embed the cells at ``positions`` (NaN rows for failures)."""
+        out = np.full((len(positions), self.n_features_out_), np.nan, dtype=np.float32)
+        order = self._batch_order([col.cells[p] for p in positions])
+        if order is None:
+            order = np.arange(len(positions))
         failures: list = []
         bs = self.batch_size
-        with self._progress(len(first), f"{type(self).__name__}[{col.name}]") as bar:
-            for start in range(0, len(first), bs):
-                chunk = first[start : start + bs]
+        with self._progress(
+            len(positions), f"{type(self).__name__}[{col.name}]"
+        ) as bar:
+            for start in range(0, len(order), bs):
+                chunk = order[start : start + bs]
                 prepared, slots = [], []
-                for slot, pos in enumerate(chunk):
-                    p = self._prepare_checked(col, pos, failures)
+                for slot in chunk:
+                    p = self._prepare_checked(col, positions[slot], failures)
                     if p is not None:
                         prepared.append(p)
-                        slots.append(start + slot)
+                        slots.append(slot)
                 if prepared:
                     emb = np.asarray(self._encode_batch(prepared), dtype=np.float32)
                     out[slots] = emb
                 bar.update(len(chunk))
-        self._report_failures(col, failures, len(first))
+        self._report_failures(col, failures, len(positions))
         return out
 
+    def _cache_handle(self):
+        cache = getattr(self, "cache", None)
+        if cache is None or cache is False:
+            return None, None
+        from skmm.cache._fingerprint import encoder_fingerprint
+        from skmm.cache._store import EmbeddingCache
+
+        store = EmbeddingCache(None if cache is True else cache)
+        namespace, desc = encoder_fingerprint(self)
+        store.write_meta(namespace, desc)
+        return store, namespace
+
     def _encode_column(self, col: Column) -> np.ndarray:
-        inverse, first, _ = self._unique_valid(col)
-        result = np.full(
-            (len(col.cells), self.n_features_out_), np.nan, dtype=np.float32
-        )
-        if first:
-            unique = self._encode_unique(col, first)
-            valid = inverse >= 0
-            result[valid] = unique[inverse[valid]]
+        inverse, first, keys = self._unique_valid(col)
+        d = self.n_features_out_
+        result = np.full((len(col.cells), d), np.nan, dtype=np.float32)
+        if not first:
+            return result
+        unique = np.full((len(first), d), np.nan, dtype=np.float32)
+        todo = np.arange(len(first))
+        store, namespace = self._cache_handle()
+        if store is not None:
+            file_keys = [_file_key(k) for k in keys]
+            idx = np.asarray([i for i, fk in enumerate(file_keys) if fk is not None])
+            idx = idx.astype(np.int64)
+            values, found = store.get_many(namespace, [file_keys[i] for i in idx], d)
+            unique[idx[found]] = values[found]
+            todo = np.setdiff1d(todo, idx[found])
+        if todo.size:
+            computed = self._encode_positions(col, [first[i] for i in todo])
+            unique[todo] = computed
+            if store is not None:
+                ok = [
+                    j
+                    for j, i in enumerate(todo)
+                    if file_keys[i] is not None and not np.isnan(computed[j]).any()
+                ]
+                store.put_many(
+                    namespace, [file_keys[todo[j]] for j in ok], computed[ok]
+                )
+        valid = inverse >= 0
+        result[valid] = unique[inverse[valid]]
         return result
+
+    def _cache_identity(self) -> str:
+        """Model identity for the cache key (weights hash); none by default."""
+        return ""
 
     # ------------------------------------------------------------ public API
     @_fit_context(prefer_skip_nested_validation=True)

@@ -61,6 +61,15 @@ class PretrainedMixin:
                 _MODEL_CACHE.popitem(last=False)
             return model
 
+    def _cache_identity(self) -> str:
+        """Content hash of the weights (file or folder), for the cache key."""
+        from skmm.cache._fingerprint import hash_path_content
+
+        path = getattr(self, "model_path_", None) or getattr(
+            self, "weights_path_", None
+        )
+        return hash_path_content(path) if path else ""
+
     def __getstate__(self) -> dict:
         state = super().__getstate__()
         state = dict(state)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numbers
 import warnings
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -46,6 +47,8 @@ class TfidfTextEncoder(_TextEncoderBase):
         Seed of the SVD.
     batch_size : int, default=1024
         Texts transformed per batch.
+    cache : bool, path or None, default=None
+        Cache embeddings on disk per item; see :mod:`skmm.cache`.
     on_error : {"raise", "nan"}, default="raise"
         What a non-text cell does: raise an error naming the column and row,
         or become a NaN row (with a warning).
@@ -91,6 +94,7 @@ class TfidfTextEncoder(_TextEncoderBase):
         "n_components": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "normalize": ["boolean"],
         "random_state": ["random_state"],
+        "cache": ["boolean", str, Path, None],
     }
 
     def __init__(
@@ -106,6 +110,7 @@ class TfidfTextEncoder(_TextEncoderBase):
         normalize: bool = True,
         random_state: Any = None,
         batch_size: int = 1024,
+        cache: bool | str | Path | None = None,
         on_error: str = "raise",
         verbose: int = 1,
     ):
@@ -119,6 +124,7 @@ class TfidfTextEncoder(_TextEncoderBase):
         self.normalize = normalize
         self.random_state = random_state
         self.batch_size = batch_size
+        self.cache = cache
         self.on_error = on_error
         self.verbose = verbose
 
@@ -166,6 +172,15 @@ class TfidfTextEncoder(_TextEncoderBase):
         if k >= 1:
             self.svd_ = TruncatedSVD(n_components=k, random_state=self.random_state)
             self.svd_.fit(tfidf)
+
+    def _cache_state(self) -> dict:
+        # the learned numbers only (the vectorizer object holds process ids)
+        return {
+            "vocabulary": self.vectorizer_.vocabulary_,
+            "idf": self.vectorizer_.idf_,
+            "svd": None if self.svd_ is None else self.svd_.components_,
+            "width": self.n_features_out_,
+        }
 
     def _encode_batch(self, prepared: list) -> np.ndarray:
         tfidf = self.vectorizer_.transform(prepared)

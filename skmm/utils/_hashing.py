@@ -17,8 +17,8 @@ def hash_item(item: Any) -> str:
 
     Strings hash their text, bytes their bytes, arrays their dtype, shape and
     buffer, PIL images their mode, size and pixels.  Paths (``pathlib.Path``)
-    hash the resolved path and the file's size and modification time, so an
-    edited file gets a new key.
+    hash the file's content, so a copy under another name gets the same key
+    and an edited file a new one (an unreadable path hashes its name).
 
     Examples
     --------
@@ -35,14 +35,17 @@ def hash_item(item: Any) -> str:
         h.update(b"b")
         h.update(bytes(item))
     elif isinstance(item, os.PathLike):
+        # content, not name: a renamed copy hits, an edited file misses
         p = Path(item).expanduser()
-        h.update(b"p")
-        h.update(str(p.resolve()).encode())
         try:
-            st = p.stat()
-            h.update(f"{st.st_size}:{st.st_mtime_ns}".encode())
+            with open(p, "rb") as fh:
+                h.update(b"f")
+                for chunk in iter(lambda: fh.read(1 << 20), b""):
+                    h.update(chunk)
         except OSError:
-            pass
+            # unreadable: key by name; reading it later reports the error
+            h.update(b"p")
+            h.update(str(p).encode())
     elif isinstance(item, np.ndarray):
         arr = np.ascontiguousarray(item)
         h.update(b"a")
