@@ -15,6 +15,17 @@ if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 VPY=.venv/bin/python
+# cairosvg (OpenMoji and SVG stamps) needs the cairo C library.
+if ! ldconfig -p 2>/dev/null | grep -q libcairo.so.2; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "[setup] installing libcairo2 (apt)"
+    (apt-get install -y -q libcairo2 >/dev/null 2>&1 || \
+     (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q libcairo2 >/dev/null 2>&1)) || \
+      echo "[setup] warning: could not install libcairo2; SVG images will be skipped"
+  else
+    echo "[setup] note: libcairo2 is missing; install it (sudo apt-get install libcairo2) for SVG images"
+  fi
+fi
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 stamp=.venv/.skmm-installed
 want="$(cat pyproject.toml scripts/setup_env.sh | sha256sum | cut -d' ' -f1)"

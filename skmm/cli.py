@@ -17,7 +17,7 @@ __all__ = ["main"]
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="skmm",
-        description="scikit-learn-native multimodal learning and cross-modal retrieval.",
+        description="Multimodal learning and cross-modal retrieval, sklearn-style.",
     )
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -36,28 +36,21 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     demo.set_defaults(func=_cmd_demo)
 
-    datasets = sub.add_parser("datasets", help="list or fetch the real data sets")
-    dsub = datasets.add_subparsers(dest="datasets_command", metavar="ACTION")
-    dl = dsub.add_parser("list", help="list the data sets and whether they are here")
-    dl.set_defaults(func=_cmd_datasets_list)
-    df = dsub.add_parser("fetch", help="fetch a data set into the data home")
-    df.add_argument("name", help="data set name (see `skmm datasets list`)")
-    df.set_defaults(func=_cmd_datasets_fetch)
+    datasets = sub.add_parser(
+        "datasets",
+        help="list, fetch or locate the real data sets",
+        add_help=False,
+        description="See `skmm datasets --help`.",
+    )
+    datasets.add_argument("args", nargs=argparse.REMAINDER)
+    datasets.set_defaults(func=_cmd_datasets)
     return parser
 
 
-def _cmd_datasets_list(args: argparse.Namespace) -> int:
-    from skmm.datasets import list_datasets
+def _cmd_datasets(args: argparse.Namespace) -> int:
+    from skmm.datasets.__main__ import main as datasets_main
 
-    print(list_datasets())
-    return 0
-
-
-def _cmd_datasets_fetch(args: argparse.Namespace) -> int:
-    from skmm.datasets import fetch
-
-    fetch(args.name)
-    return 0
+    return datasets_main(args.args or ["--help"])
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:

@@ -39,17 +39,29 @@ def _resolve_model_dir(model: str | Path, modality: str) -> Path:
 
 
 def _quantize_int8(model: Any, device: Any) -> Any:
+    """Dynamic int8 quantization (per output channel) of the feed-forward
+    expansion layers (``in < out``, e.g. BERT's ``intermediate.dense``).
+
+    Those hold most of the multiply-adds and quantize with little error; the
+    layers that project back to the residual stream carry outliers and stay
+    in float32 (quantizing them too costs several points of cosine).
+    """
     import warnings
 
     import torch
 
     if device.type != "cpu":
         raise ValueError("quantize='int8' runs on the CPU only; use device='cpu'.")
-    from torch.ao.quantization import quantize_dynamic
+    from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
 
+    spec = {
+        name: per_channel_dynamic_qconfig
+        for name, mod in model.named_modules()
+        if isinstance(mod, torch.nn.Linear) and mod.in_features < mod.out_features
+    }
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # torch's deprecation notice
-        return quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+        return quantize_dynamic(model, spec, dtype=torch.qint8)
 
 
 class _TextModel:

@@ -1,0 +1,385 @@
+"""Classic audio features: MFCC and log-mel statistics (no weights)."""
+
+from __future__ import annotations
+
+import numbers
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from skmm.audio._common import _AudioEncoderBase
+from skmm.audio._features import delta, mel_filterbank, mfcc, pool_time, power_to_db
+from skmm.audio._features import power_spectrogram as _power_spectrogram
+from skmm.utils._sklearn_compat import Interval, StrOptions
+
+__all__ = ["LogMelEncoder", "MFCCEncoder"]
+
+_POOLING_WIDTH = {"meanstd": 2, "mean": 1}
+
+
+class _SpectralEncoderBase(_AudioEncoderBase):
+    """Shared parameters and the log-mel front end of the classic encoders."""
+
+    _parameter_constraints: ClassVar[dict] = {
+        **_AudioEncoderBase._parameter_constraints,
+        "sampling_rate": [Interval(numbers.Integral, 1, None, closed="left")],
+        "n_mels": [Interval(numbers.Integral, 1, None, closed="left")],
+        "n_fft": [Interval(numbers.Integral, 2, None, closed="left")],
+        "hop_length": [Interval(numbers.Integral, 1, None, closed="left")],
+        "fmin": [Interval(numbers.Real, 0, None, closed="left")],
+        "fmax": [Interval(numbers.Real, 0, None, closed="neither"), None],
+        "top_db": [Interval(numbers.Real, 0, None, closed="neither"), None],
+        "pooling": [StrOptions({"meanstd", "mean", "frames"})],
+        "n_frames": [Interval(numbers.Integral, 1, None, closed="left")],
+    }
+
+    def _target_rate(self) -> int:
+        return self.sampling_rate
+
+    def _frame_width(self) -> int:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _fit_encoder(self, prepared: list | None) -> None:
+        nyquist = self.sampling_rate / 2.0
+        fmax = nyquist if self.fmax is None else float(self.fmax)
+        if fmax > nyquist:
+            raise ValueError(
+                f"fmax={self.fmax} is above the Nyquist frequency ({nyquist:g} Hz) "
+                f"of sampling_rate={self.sampling_rate}."
+            )
+        if self.fmin >= fmax:
+            raise ValueError(f"fmin={self.fmin} must be below fmax={fmax:g}.")
+        self.filterbank_ = mel_filterbank(
+            self.sampling_rate,
+            self.n_fft,
+            n_mels=self.n_mels,
+            fmin=self.fmin,
+            fmax=fmax,
+        )
+        d = self._frame_width()
+        if self.pooling == "frames":
+            self.n_features_out_ = self.n_frames * d
+        else:
+            self.n_features_out_ = _POOLING_WIDTH[self.pooling] * d
+
+    def _log_mel(self, wave: np.ndarray) -> np.ndarray:
+        power = _power_spectrogram(wave, n_fft=self.n_fft, hop_length=self.hop_length)
+        mel = self.filterbank_.astype(np.float64) @ power
+        return power_to_db(mel, top_db=self.top_db)
+
+    def _frame_features(self, wave: np.ndarray) -> np.ndarray:  # pragma: no cover
+        raise NotImplementedError
+
+    def _encode_batch(self, prepared: list) -> np.ndarray:
+        return np.stack(
+            [
+                pool_time(self._frame_features(w), self.pooling, self.n_frames)
+                for w in prepared
+            ]
+        )
+
+
+class MFCCEncoder(_SpectralEncoderBase):
+    """Mel-frequency cepstral coefficients pooled over time.
+
+    Each clip is read (and resampled) at ``sampling_rate``, turned into
+    ``n_mfcc`` MFCCs per frame (librosa's definition: orthonormal DCT-II of
+    the log-mel spectrogram; optionally with first and second deltas), and
+    the frames are summarised as one fixed-length vector.  Needs no weights;
+    missing cells give rows of NaN.
+
+    Output width per input column: ``D = n_mfcc * (3 if deltas else 1)``
+    coefficients per frame, times 2 for ``pooling="meanstd"`` (means, then
+    standard deviations), 1 for ``"mean"``, ``n_frames`` for ``"frames"``.
+
+    Parameters
+    ----------
+    sampling_rate : int, default=16000
+        Rate (Hz) the clips are resampled to before analysis.
+    n_mfcc : int, default=20
+        Coefficients per frame (at most ``n_mels``).
+    n_mels : int, default=64
+        Mel bands of the underlying log-mel spectrogram.
+    n_fft : int, default=512
+        FFT size (and Hann window length) in samples.
+    hop_length : int, default=160
+        Samples between frames (10 ms at 16 kHz).
+    fmin : float, default=0.0
+        Lowest frequency of the mel filters (Hz).
+    fmax : float or None, default=None
+        Highest frequency; ``None`` is ``sampling_rate / 2``.
+    top_db : float or None, default=80.0
+        Floor the log-mel spectrogram at ``max - top_db`` dB per clip (as
+        ``librosa.feature.mfcc`` does); ``None`` keeps the full range.
+    pooling : {"meanstd", "mean", "frames"}, default="meanstd"
+        Summary over time: mean and standard deviation concatenated, the
+        mean alone, or the sequence brought to ``n_frames`` steps (average
+        pooling over equal segments; shorter clips interpolated) and
+        flattened frame by frame.
+    n_frames : int, default=32
+        Steps kept by ``pooling="frames"``.
+    deltas : bool, default=False
+        Append first- and second-order deltas to each frame.
+    input_rate : int or None, default=None
+        Rate of bare waveform cells; ``None`` means ``sampling_rate``.
+        Files and ``(waveform, rate)`` cells carry their own rate.
+    batch_size : int, default=64
+        Clips per batch.
+    cache : bool, path or None, default=None
+        Cache embeddings on disk per clip (``True``: ``$SKMM_CACHE_DIR`` or
+        ``~/.cache/skmm/embeddings``); see :mod:`skmm.cache`.
+    on_error : {"raise", "nan"}, default="raise"
+        What an unreadable cell does: raise an error naming the column, row
+        and path, or become a NaN row (with a warning).
+    verbose : int, default=1
+        Show a progress bar on long encodes; 0 is silent.
+
+    Attributes
+    ----------
+    n_features_out_ : int
+        Output width per input column.
+    filterbank_ : ndarray of shape (n_mels, 1 + n_fft // 2)
+        The mel filterbank in use.
+    n_features_in_ : int
+        Number of input columns.
+    feature_names_in_ : ndarray of str
+        Input column names, when fitted on a DataFrame.
+
+    See Also
+    --------
+    LogMelEncoder : the log-mel bands themselves.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmm.audio import MFCCEncoder
+    >>> t = np.arange(8000) / 16000
+    >>> clips = [np.sin(2 * np.pi * 440 * t), None, (np.sin(2 * np.pi * 440 * t), 8000)]
+    >>> X = MFCCEncoder(verbose=0).fit_transform(clips)
+    >>> X.shape
+    (3, 40)
+    >>> bool(np.isnan(X[1]).all())
+    True
+    >>> enc = MFCCEncoder(pooling="frames", n_frames=4, deltas=True)
+    >>> enc.fit(clips).n_features_out_
+    240
+    """
+
+    _parameter_constraints: ClassVar[dict] = {
+        **_SpectralEncoderBase._parameter_constraints,
+        "n_mfcc": [Interval(numbers.Integral, 1, None, closed="left")],
+        "deltas": ["boolean"],
+    }
+
+    def __init__(
+        self,
+        *,
+        sampling_rate: int = 16000,
+        n_mfcc: int = 20,
+        n_mels: int = 64,
+        n_fft: int = 512,
+        hop_length: int = 160,
+        fmin: float = 0.0,
+        fmax: float | None = None,
+        top_db: float | None = 80.0,
+        pooling: str = "meanstd",
+        n_frames: int = 32,
+        deltas: bool = False,
+        input_rate: int | None = None,
+        batch_size: int = 64,
+        cache: bool | str | Path | None = None,
+        on_error: str = "raise",
+        verbose: int = 1,
+    ):
+        self.sampling_rate = sampling_rate
+        self.n_mfcc = n_mfcc
+        self.n_mels = n_mels
+        self.n_fft = n_fft
+        self.hop_length = hop_length
+        self.fmin = fmin
+        self.fmax = fmax
+        self.top_db = top_db
+        self.pooling = pooling
+        self.n_frames = n_frames
+        self.deltas = deltas
+        self.input_rate = input_rate
+        self.batch_size = batch_size
+        self.cache = cache
+        self.on_error = on_error
+        self.verbose = verbose
+
+    def _frame_width(self) -> int:
+        if self.n_mfcc > self.n_mels:
+            raise ValueError(
+                f"n_mfcc={self.n_mfcc} cannot exceed n_mels={self.n_mels}."
+            )
+        return self.n_mfcc * (3 if self.deltas else 1)
+
+    def _frame_features(self, wave: np.ndarray) -> np.ndarray:
+        coeffs = mfcc(log_mel=self._log_mel(wave), n_mfcc=self.n_mfcc)
+        if self.deltas:
+            coeffs = np.concatenate(
+                [coeffs, delta(coeffs, order=1), delta(coeffs, order=2)]
+            )
+        return coeffs
+
+    @classmethod
+    def get_test_params(cls) -> list[dict[str, Any]]:
+        """Cheap parameter sets for the common estimator checks.
+
+        Examples
+        --------
+        >>> [sorted(p) for p in MFCCEncoder.get_test_params()][0][:3]
+        ['hop_length', 'n_fft', 'n_mels']
+        """
+        return [
+            {"n_mfcc": 8, "n_mels": 16, "n_fft": 128, "hop_length": 64, "verbose": 0},
+            {
+                "n_mfcc": 4,
+                "n_mels": 8,
+                "n_fft": 64,
+                "hop_length": 32,
+                "pooling": "frames",
+                "n_frames": 3,
+                "deltas": True,
+                "verbose": 0,
+            },
+        ]
+
+
+class LogMelEncoder(_SpectralEncoderBase):
+    """Log-power mel spectrogram (dB) pooled over time.
+
+    Each clip is read (and resampled) at ``sampling_rate``; the power
+    spectrogram (periodic Hann window, centred frames) goes through a Slaney
+    mel filterbank and ``10 * log10(max(S, 1e-10))``, floored at
+    ``max - top_db``; the frames are summarised as one fixed-length vector.
+    Needs no weights; missing cells give rows of NaN.
+
+    Output width per input column: ``n_mels`` bands per frame, times 2 for
+    ``pooling="meanstd"`` (means, then standard deviations), 1 for
+    ``"mean"``, ``n_frames`` for ``"frames"``.
+
+    Parameters
+    ----------
+    sampling_rate : int, default=16000
+        Rate (Hz) the clips are resampled to before analysis.
+    n_mels : int, default=64
+        Mel bands.
+    n_fft : int, default=512
+        FFT size (and Hann window length) in samples.
+    hop_length : int, default=160
+        Samples between frames (10 ms at 16 kHz).
+    fmin : float, default=0.0
+        Lowest frequency of the mel filters (Hz).
+    fmax : float or None, default=None
+        Highest frequency; ``None`` is ``sampling_rate / 2``.
+    top_db : float or None, default=80.0
+        Floor at ``max - top_db`` dB per clip; ``None`` keeps the full
+        range (down to -100 dB).
+    pooling : {"meanstd", "mean", "frames"}, default="meanstd"
+        Summary over time: mean and standard deviation concatenated, the
+        mean alone, or the sequence brought to ``n_frames`` steps (average
+        pooling over equal segments; shorter clips interpolated) and
+        flattened frame by frame.
+    n_frames : int, default=32
+        Steps kept by ``pooling="frames"``.
+    input_rate : int or None, default=None
+        Rate of bare waveform cells; ``None`` means ``sampling_rate``.
+    batch_size : int, default=64
+        Clips per batch.
+    cache : bool, path or None, default=None
+        Cache embeddings on disk per clip (``True``: ``$SKMM_CACHE_DIR`` or
+        ``~/.cache/skmm/embeddings``); see :mod:`skmm.cache`.
+    on_error : {"raise", "nan"}, default="raise"
+        What an unreadable cell does: raise an error naming the column, row
+        and path, or become a NaN row (with a warning).
+    verbose : int, default=1
+        Show a progress bar on long encodes; 0 is silent.
+
+    Attributes
+    ----------
+    n_features_out_ : int
+        Output width per input column.
+    filterbank_ : ndarray of shape (n_mels, 1 + n_fft // 2)
+        The mel filterbank in use.
+    n_features_in_ : int
+        Number of input columns.
+    feature_names_in_ : ndarray of str
+        Input column names, when fitted on a DataFrame.
+
+    See Also
+    --------
+    MFCCEncoder : the decorrelated (cepstral) version.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmm.audio import LogMelEncoder
+    >>> noise = np.random.default_rng(0).normal(scale=0.1, size=16000)
+    >>> enc = LogMelEncoder(n_mels=32, pooling="mean", verbose=0)
+    >>> enc.fit_transform([noise, noise[:4000]]).shape
+    (2, 32)
+    """
+
+    def __init__(
+        self,
+        *,
+        sampling_rate: int = 16000,
+        n_mels: int = 64,
+        n_fft: int = 512,
+        hop_length: int = 160,
+        fmin: float = 0.0,
+        fmax: float | None = None,
+        top_db: float | None = 80.0,
+        pooling: str = "meanstd",
+        n_frames: int = 32,
+        input_rate: int | None = None,
+        batch_size: int = 64,
+        cache: bool | str | Path | None = None,
+        on_error: str = "raise",
+        verbose: int = 1,
+    ):
+        self.sampling_rate = sampling_rate
+        self.n_mels = n_mels
+        self.n_fft = n_fft
+        self.hop_length = hop_length
+        self.fmin = fmin
+        self.fmax = fmax
+        self.top_db = top_db
+        self.pooling = pooling
+        self.n_frames = n_frames
+        self.input_rate = input_rate
+        self.batch_size = batch_size
+        self.cache = cache
+        self.on_error = on_error
+        self.verbose = verbose
+
+    def _frame_width(self) -> int:
+        return self.n_mels
+
+    def _frame_features(self, wave: np.ndarray) -> np.ndarray:
+        return self._log_mel(wave)
+
+    @classmethod
+    def get_test_params(cls) -> list[dict[str, Any]]:
+        """Cheap parameter sets for the common estimator checks.
+
+        Examples
+        --------
+        >>> len(LogMelEncoder.get_test_params())
+        2
+        """
+        return [
+            {"n_mels": 16, "n_fft": 128, "hop_length": 64, "verbose": 0},
+            {
+                "n_mels": 8,
+                "n_fft": 64,
+                "hop_length": 32,
+                "pooling": "frames",
+                "n_frames": 3,
+                "top_db": None,
+                "verbose": 0,
+            },
+        ]

@@ -1,0 +1,289 @@
+"""Reading one audio cell: a file path, file bytes, or a waveform."""
+
+from __future__ import annotations
+
+import io
+import math
+import numbers
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "audio_item_key",
+    "describe_audio_item",
+    "estimate_duration",
+    "load_audio",
+    "resample",
+]
+
+_CELL_KINDS = (
+    "a path (str or os.PathLike) to a wav/flac/ogg/mp3 file, the bytes of such "
+    "a file, a 1-D float waveform (numpy array or list), or a (waveform, "
+    "sampling_rate) tuple"
+)
+
+# integer PCM dtypes and the value that maps to full scale (what soundfile does)
+_PCM_SCALE = {np.dtype(np.int16): 2.0**15, np.dtype(np.int32): 2.0**31}
+
+
+def _check_rate(rate: Any, what: str) -> int:
+    """A sampling rate as a positive int (an integral float is accepted)."""
+    if isinstance(rate, bool) or not isinstance(rate, numbers.Real):
+        raise TypeError(f"{what} must be a positive integer (Hz); got {rate!r}")
+    if not math.isfinite(float(rate)) or rate <= 0 or float(rate) != int(rate):
+        raise ValueError(f"{what} must be a positive integer (Hz); got {rate!r}")
+    return int(rate)
+
+
+def resample(wave: np.ndarray, orig_rate: int, target_rate: int) -> np.ndarray:
+    """Resample along the last axis with a polyphase filter.
+
+    Uses :func:`scipy.signal.resample_poly` with the up/down factors reduced
+    by their greatest common divisor, so 44.1 kHz -> 16 kHz is 160/441.
+
+    Parameters
+    ----------
+    wave : ndarray
+        Samples along the last axis.
+    orig_rate, target_rate : int
+        Sampling rates in Hz.
+
+    Returns
+    -------
+    ndarray, float32
+
+    Examples
+    --------
+    >>> resample(np.zeros(44100, dtype=np.float32), 44100, 16000).shape
+    (16000,)
+    """
+    orig_rate, target_rate = int(orig_rate), int(target_rate)
+    if orig_rate == target_rate:
+        return np.asarray(wave, dtype=np.float32)
+    from scipy.signal import resample_poly
+
+    g = math.gcd(orig_rate, target_rate)
+    out = resample_poly(
+        np.asarray(wave, dtype=np.float64), target_rate // g, orig_rate // g, axis=-1
+    )
+    return out.astype(np.float32)
+
+
+def _read_file(source: Any, label: str) -> tuple[np.ndarray, int]:
+    """Read a file (path or file-like) with soundfile: (channels, samples)."""
+    import soundfile as sf
+
+    try:
+        data, rate = sf.read(source, dtype="float32", always_2d=True)
+    except (RuntimeError, TypeError) as exc:  # LibsndfileError is a RuntimeError
+        detail = str(exc).split(": ")[-1].strip() or type(exc).__name__
+        raise ValueError(
+            f"{label} is not a readable audio file (libsndfile: {detail}); "
+            "supported formats include wav, flac, ogg and mp3"
+        ) from exc
+    return data.T, int(rate)
+
+
+def _as_wave_array(wave: Any) -> np.ndarray:
+    """A waveform cell as a float array, rejecting non-numeric content."""
+    if isinstance(wave, np.ndarray):
+        arr = wave
+    elif isinstance(wave, (list, tuple)):
+        try:
+            arr = np.asarray(wave, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise TypeError("a waveform list must hold numbers only (samples)") from exc
+    else:
+        raise TypeError(f"expected {_CELL_KINDS}; got {type(wave).__name__}")
+    if arr.dtype == object:
+        try:
+            arr = arr.astype(np.float64)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(
+                "a waveform must hold float samples; got an object array whose "
+                "elements are not all numbers"
+            ) from exc
+    if arr.dtype in _PCM_SCALE:
+        return arr.astype(np.float64) / _PCM_SCALE[arr.dtype]
+    if arr.dtype.kind == "b" or arr.dtype.kind not in "fiuc":
+        raise TypeError(
+            f"a waveform must hold float samples; got an array of dtype {arr.dtype}"
+        )
+    if arr.dtype.kind == "c":
+        raise TypeError("a waveform must hold real samples; got complex values")
+    return arr.astype(np.float64, copy=False)
+
+
+def load_audio(
+    cell: Any,
+    *,
+    sampling_rate: int,
+    input_rate: int | None = None,
+    mono: bool = True,
+) -> np.ndarray:
+    """Read one audio cell as float32 samples at ``sampling_rate``.
+
+    Parameters
+    ----------
+    cell : str, os.PathLike, bytes, array-like or tuple
+        A path to an audio file (anything libsndfile reads: wav, flac, ogg,
+        mp3, ...), the bytes of such a file, a 1-D float waveform (numpy
+        array or list of samples, assumed at ``input_rate``), or a tuple
+        ``(waveform, rate)``.  ``int16`` / ``int32`` arrays are read as PCM
+        and scaled to [-1, 1).
+    sampling_rate : int
+        The rate of the returned samples, in Hz.
+    input_rate : int or None, default=None
+        The rate of bare waveform cells; ``None`` means ``sampling_rate``.
+        Files and ``(waveform, rate)`` tuples carry their own rate.
+    mono : bool, default=True
+        Average the channels of a multi-channel file.  With ``False`` the
+        result is 2-D, ``(n_channels, n_samples)``.
+
+    Returns
+    -------
+    ndarray of float32
+        Shape ``(n_samples,)`` (or ``(n_channels, n_samples)`` with
+        ``mono=False``).
+
+    Raises
+    ------
+    FileNotFoundError
+        For a path that does not exist.
+    IsADirectoryError
+        For a path that is a directory.
+    ValueError
+        For a file that is not audio, an empty waveform, NaN or infinite
+        samples, or a 2-D array cell.
+    TypeError
+        For a cell of another kind.
+
+    Examples
+    --------
+    >>> wave = np.sin(np.linspace(0, 100, 8000))
+    >>> load_audio(wave, sampling_rate=16000, input_rate=8000).shape
+    (16000,)
+    >>> load_audio((wave, 8000), sampling_rate=8000).dtype
+    dtype('float32')
+    >>> load_audio(np.zeros((2, 10)), sampling_rate=16000)
+    Traceback (most recent call last):
+    ...
+    ValueError: a waveform cell must be 1-D (n_samples,); got an array of shape ...
+    """
+    target = _check_rate(sampling_rate, "sampling_rate")
+    if isinstance(cell, (str, os.PathLike)):
+        path = Path(os.fspath(cell)).expanduser()
+        if not path.exists():
+            raise FileNotFoundError(f"no such audio file: {str(path)!r}")
+        if path.is_dir():
+            raise IsADirectoryError(f"{str(path)!r} is a directory, not an audio file")
+        data, rate = _read_file(str(path), f"{str(path)!r}")
+    elif isinstance(cell, (bytes, bytearray, memoryview)):
+        if len(cell) == 0:
+            raise ValueError("empty bytes: not an audio file")
+        data, rate = _read_file(io.BytesIO(bytes(cell)), "the bytes")
+    else:
+        if (
+            isinstance(cell, tuple)
+            and len(cell) == 2
+            and not isinstance(cell[0], numbers.Number)
+        ):
+            wave, rate = cell
+            rate = _check_rate(rate, "the rate of a (waveform, rate) cell")
+            if isinstance(wave, (str, bytes, os.PathLike)):
+                raise TypeError(
+                    "a (waveform, rate) cell needs a waveform, not a path or "
+                    "bytes (files carry their own rate: pass the path alone)"
+                )
+        else:
+            wave = cell
+            rate = _check_rate(
+                target if input_rate is None else input_rate, "input_rate"
+            )
+        arr = _as_wave_array(wave)
+        if arr.ndim != 1:
+            raise ValueError(
+                "a waveform cell must be 1-D (n_samples,); got an array of shape "
+                f"{arr.shape}. Mix channels first, e.g. wave.mean(axis=...)."
+            )
+        data = arr[None, :]
+    if data.shape[-1] == 0:
+        raise ValueError("empty waveform (0 samples)")
+    if not np.isfinite(data).all():
+        n_bad = int((~np.isfinite(data)).sum())
+        raise ValueError(f"the waveform has {n_bad} NaN or infinite sample(s)")
+    if mono:
+        data = data.mean(axis=0)
+    return resample(data, rate, target)
+
+
+def audio_item_key(item: Any) -> Any:
+    """The de-duplication key of an audio cell (content based).
+
+    A ``str`` path becomes a :class:`~pathlib.Path`, so the key covers the
+    file's resolved path, size and modification time; lists become arrays.
+    A cell that cannot be hashed gets a key of its own (it fails later, in
+    reading, with a clear message).
+    """
+    from skmm.utils._hashing import hash_item
+
+    def convert(part: Any) -> Any:
+        if isinstance(part, str):
+            return Path(part)
+        if isinstance(part, list):
+            return np.asarray(part, dtype=np.float64)
+        if isinstance(part, tuple):
+            return tuple(convert(p) for p in part)
+        return part
+
+    try:
+        return hash_item(convert(item))
+    except Exception:
+        # a key of its own, never cached (skmm._base's "__unkeyed__" marker)
+        return ("__unkeyed__", id(item))
+
+
+def estimate_duration(cell: Any, *, default_rate: int) -> float:
+    """A cheap guess of a cell's duration in seconds (0.0 when unknown).
+
+    Reads only file headers; used to order clips into batches of similar
+    length.
+
+    Examples
+    --------
+    >>> estimate_duration(np.zeros(8000), default_rate=16000)
+    0.5
+    >>> estimate_duration((np.zeros(8000), 8000), default_rate=16000)
+    1.0
+    """
+    try:
+        if isinstance(cell, (str, os.PathLike)):
+            import soundfile as sf
+
+            return float(sf.info(os.fspath(cell)).duration)
+        if isinstance(cell, tuple) and len(cell) == 2:
+            return len(cell[0]) / float(cell[1])
+        if isinstance(cell, (np.ndarray, list)):
+            return len(cell) / float(default_rate)
+    except Exception:
+        pass
+    return 0.0
+
+
+def describe_audio_item(item: Any) -> str:
+    """A short description of a cell for error messages (paths in full)."""
+    if isinstance(item, (str, os.PathLike)):
+        return f"path {os.fspath(item)!r}"
+    if isinstance(item, np.ndarray):
+        return f"waveform array(shape={item.shape}, dtype={item.dtype})"
+    if isinstance(item, (bytes, bytearray, memoryview)):
+        return f"bytes(len={len(item)})"
+    if isinstance(item, list):
+        return f"waveform list(len={len(item)})"
+    if isinstance(item, tuple) and len(item) == 2:
+        return f"({describe_audio_item(item[0])}, rate={item[1]!r})"
+    text = repr(item)
+    return text if len(text) <= 80 else text[:77] + "..."
