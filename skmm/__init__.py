@@ -21,11 +21,15 @@ __version__ = "0.1.0.dev0"
 _SUBMODULES = (
     "audio",
     "base",
+    "cache",
     "compose",
     "datasets",
     "exceptions",
+    "fusion",
     "image",
+    "metrics",
     "registry",
+    "retrieval",
     "text",
     "utils",
 )

@@ -276,5 +276,14 @@ encoders = Registry(
 fusions = Registry("fusion", "skmm.fusions", {})
 """Fusion modules (filled by :mod:`skmm.fusion`)."""
 
-retrievers = Registry("retriever", "skmm.retrievers", {})
+retrievers = Registry(
+    "retriever",
+    "skmm.retrievers",
+    {
+        "ridge": "skmm.retrieval:RidgeRetriever",
+        "cca": "skmm.retrieval:CCARetriever",
+        "pls": "skmm.retrieval:PLSRetriever",
+        "contrastive": "skmm.retrieval:ContrastiveRetriever",
+    },
+)
 """Cross-modal retrievers (filled by :mod:`skmm.retrieval`)."""

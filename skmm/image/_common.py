@@ -1,0 +1,58 @@
+"""What every image encoder shares: reading an image cell."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from skmm._base import BaseEncoder
+from skmm.image._io import (
+    check_background,
+    describe_image_item,
+    image_item_key,
+    load_image,
+)
+from skmm.utils._sklearn_compat import StrOptions
+
+__all__: list[str] = []
+
+
+class _ImageEncoderBase(BaseEncoder):
+    """Base of skmm's image encoders.
+
+    Cells are read with :func:`~skmm.image.load_image` (paths, bytes, PIL
+    images, arrays; transparency composited onto ``background``).  A 3-D
+    (``N x H x W``) or 4-D (``N x H x W x C``) numeric array passed as ``X``
+    is read as one column of N images.
+    """
+
+    _modality: ClassVar[str] = "image"
+
+    _parameter_constraints: ClassVar[dict] = {
+        **BaseEncoder._parameter_constraints,
+        "background": [tuple, list, str],
+        "cache": ["boolean", str, Path, None],
+    }
+
+    def _load(self, item: Any) -> Any:
+        return load_image(item, background=self.background)
+
+    def _item_key(self, item: Any) -> Hashable:
+        return image_item_key(item)
+
+    def _describe_item(self, item: Any) -> str:
+        return describe_image_item(item)
+
+    def _split_array_columns(self, X: np.ndarray) -> list[list] | None:
+        if X.dtype != object and X.ndim in (3, 4):
+            return [list(X)]
+        return None
+
+    def _check_background(self) -> None:
+        check_background(self.background)
+
+
+_RESIZE_CONSTRAINT = [StrOptions({"squash", "pad", "crop"})]

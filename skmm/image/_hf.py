@@ -1,0 +1,245 @@
+"""Hugging Face vision encoder (``AutoImageProcessor`` + ``AutoModel``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from skmm._pretrained import PretrainedMixin
+from skmm.exceptions import MissingModelError
+from skmm.image._common import _ImageEncoderBase
+from skmm.utils._device import resolve_device
+from skmm.utils._sklearn_compat import StrOptions
+
+__all__ = ["HFImageEncoder"]
+
+
+class _HFVisionModel:
+    """What the model cache holds: processor, model and how to pool."""
+
+    def __init__(self, processor: Any, model: Any, device: Any, pooler_trained: bool):
+        self.processor = processor
+        self.model = model
+        self.device = device
+        self.pooler_trained = pooler_trained
+
+
+def _resolve_folder(model: str | Path) -> Path:
+    path = Path(model).expanduser()
+    if path.is_dir():
+        return path
+    raise MissingModelError(
+        f"No model folder at {str(path)!r}. HFImageEncoder loads a local "
+        "Hugging Face folder saved with `save_pretrained` (config.json, "
+        "weights, preprocessor_config.json); for the packaged ImageNet CNNs "
+        "use skmm.image.ImageEncoder('mobilenet_v2')."
+    )
+
+
+def _tensor(out: Any) -> Any:
+    """``get_image_features`` returns a tensor (transformers 4) or an output
+    whose ``pooler_output`` is the projected embedding (transformers 5)."""
+    if hasattr(out, "shape"):
+        return out
+    return out.pooler_output
+
+
+class HFImageEncoder(PretrainedMixin, _ImageEncoderBase):
+    """Embed images with a Hugging Face vision model from a local folder.
+
+    Loads ``AutoImageProcessor`` and ``AutoModel`` (ViT, DeiT, DINOv2,
+    CLIP, SigLIP, ConvNeXt, ...) with ``local_files_only=True``.  The
+    processor does the resizing and normalisation the model was trained
+    with; skmm reads the cells (paths, bytes, PIL images, arrays; transparency
+    composited onto ``background``).
+
+    Parameters
+    ----------
+    model : str or path
+        A folder saved with ``save_pretrained`` holding the model and its
+        ``preprocessor_config.json``.
+    pooling : {"auto", "cls", "mean", "pooler"}, default="auto"
+        ``"auto"``: the model's image embedding when it has one
+        (``get_image_features`` of CLIP/SigLIP), else its
+        ``pooler_output`` when the checkpoint holds trained pooler weights,
+        else the first (CLS) token.  ``"cls"``: first output token;
+        ``"mean"``: mean of all output tokens (of the spatial map for CNNs);
+        ``"pooler"``: ``pooler_output``.  For dual-encoder models (CLIP)
+        ``"cls"``/``"mean"``/``"pooler"`` read the vision tower, before the
+        projection.
+    normalize : bool, default=False
+        L2-normalise each output row (usual for CLIP retrieval).
+    background : (r, g, b) or str, default=(255, 255, 255)
+        Colour under transparent pixels.
+    batch_size : int, default=32
+        Images per forward pass.
+    device : {"auto", "cpu", "cuda", ...}, default="auto"
+        Where the model runs; ``"auto"`` picks CUDA when present.
+    cache : bool, path or None, default=None
+        Cache embeddings on disk per item (``True``: ``$SKMM_CACHE_DIR`` or
+        ``~/.cache/skmm/embeddings``); see :mod:`skmm.cache`.
+    on_error : {"raise", "nan"}, default="raise"
+        What an unreadable image does: raise an error naming the column, the
+        row and the path, or become a NaN row (with a warning).
+    verbose : int, default=1
+        Show a progress bar on long encodes; 0 is silent.
+    pickle_weights : bool, default=False
+        Store the model inside the pickle.
+
+    Attributes
+    ----------
+    model_path_ : str
+        The resolved model folder.
+    pooling_ : str
+        The pooling in use (``"auto"`` resolved: ``"image_features"``,
+        ``"pooler"`` or ``"cls"``).
+    n_features_out_ : int
+        Embedding width (found with one forward pass at fit).
+    n_features_in_ : int
+        Number of input columns.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import numpy as np
+    >>> from skmm.image import HFImageEncoder
+    >>> from skmm.testing._tiny_image import make_tiny_vision_model
+    >>> folder = make_tiny_vision_model(tempfile.mkdtemp())
+    >>> enc = HFImageEncoder(folder, pooling="cls", verbose=0)
+    >>> enc.fit_transform([np.zeros((40, 30, 3), np.uint8), None]).shape
+    (2, 32)
+    """
+
+    _parameter_constraints: ClassVar[dict] = {
+        **_ImageEncoderBase._parameter_constraints,
+        "model": [str, Path],
+        "pooling": [StrOptions({"auto", "cls", "mean", "pooler"})],
+        "normalize": ["boolean"],
+        "device": [str, object],
+        "pickle_weights": ["boolean"],
+    }
+
+    def __init__(
+        self,
+        model: str | Path,
+        *,
+        pooling: str = "auto",
+        normalize: bool = False,
+        background: Any = (255, 255, 255),
+        batch_size: int = 32,
+        device: Any = "auto",
+        cache: bool | str | Path | None = None,
+        on_error: str = "raise",
+        verbose: int = 1,
+        pickle_weights: bool = False,
+    ):
+        self.model = model
+        self.pooling = pooling
+        self.normalize = normalize
+        self.background = background
+        self.batch_size = batch_size
+        self.device = device
+        self.cache = cache
+        self.on_error = on_error
+        self.verbose = verbose
+        self.pickle_weights = pickle_weights
+
+    @classmethod
+    def get_test_params(cls) -> list[dict]:
+        """No built-in parameter sets: the encoder needs a model folder.
+
+        Build one with :func:`skmm.testing.make_tiny_vision_model` and pass
+        ``{"model": folder}``.
+        """
+        return []
+
+    # -- weights ----------------------------------------------------------
+    def _model_key(self) -> tuple:
+        return (self.model_path_, str(resolve_device(self.device)))
+
+    def _load_model(self) -> _HFVisionModel:
+        import torch  # noqa: F401  (fail early with a clear import error)
+        from transformers import AutoImageProcessor, AutoModel
+        from transformers.utils import logging as hf_logging
+
+        path = self.model_path_
+        bars = hf_logging.is_progress_bar_enabled()
+        if not self.verbose:  # transformers' "Loading weights" bar
+            hf_logging.disable_progress_bar()
+        try:
+            processor = AutoImageProcessor.from_pretrained(path, local_files_only=True)
+            model, info = AutoModel.from_pretrained(
+                path, local_files_only=True, output_loading_info=True
+            )
+        except (OSError, ValueError) as exc:
+            raise MissingModelError(
+                f"Could not load a Hugging Face vision model from {path!r}: {exc}"
+            ) from exc
+        finally:
+            if bars:
+                hf_logging.enable_progress_bar()
+        missing = info.get("missing_keys", ()) if isinstance(info, dict) else ()
+        pooler_trained = not any("pooler" in key for key in missing)
+        device = resolve_device(self.device)
+        model.to(device).eval()
+        return _HFVisionModel(processor, model, device, pooler_trained)
+
+    def _resolve_pooling(self, loaded: _HFVisionModel) -> str:
+        if self.pooling != "auto":
+            return self.pooling
+        if hasattr(loaded.model, "get_image_features"):
+            return "image_features"
+        return "pooler" if loaded.pooler_trained else "cls"
+
+    # -- encoder hooks -----------------------------------------------------
+    def _fit_encoder(self, prepared: list | None) -> None:
+        from PIL import Image
+
+        self._check_background()
+        self.model_path_ = str(_resolve_folder(self.model))
+        loaded = self._get_model()
+        self.pooling_ = self._resolve_pooling(loaded)
+        # one forward pass on a blank image gives the width, whatever the model
+        probe = self._forward([Image.new("RGB", (64, 64), (127, 127, 127))], loaded)
+        self.n_features_out_ = int(probe.shape[1])
+
+    def _prepare(self, item: Any) -> Any:
+        return self._load(item)
+
+    def _encode_batch(self, prepared: list) -> np.ndarray:
+        return self._forward(prepared, self._get_model())
+
+    def _forward(self, images: list, loaded: _HFVisionModel) -> np.ndarray:
+        import torch
+
+        inputs = loaded.processor(images=images, return_tensors="pt")
+        pixel_values = inputs["pixel_values"].to(loaded.device)
+        dtype = next(loaded.model.parameters()).dtype
+        pixel_values = pixel_values.to(dtype)
+        model = loaded.model
+        pooling = self.pooling_
+        with torch.inference_mode():
+            if pooling == "image_features":
+                emb = _tensor(model.get_image_features(pixel_values=pixel_values))
+            else:
+                # dual encoders (CLIP): read the vision tower itself
+                tower = getattr(model, "vision_model", model)
+                out = tower(pixel_values=pixel_values)
+                if pooling == "pooler":
+                    emb = getattr(out, "pooler_output", None)
+                    if emb is None:
+                        raise ValueError(
+                            f"pooling='pooler' but {type(tower).__name__} returns "
+                            "no pooler_output; use pooling='cls' or 'mean'."
+                        )
+                    emb = emb.flatten(1)  # CNN poolers keep (n, c, 1, 1)
+                else:
+                    states = out.last_hidden_state
+                    if states.ndim == 4:  # CNN feature map (n, c, h, w)
+                        states = states.flatten(2).transpose(1, 2)
+                    emb = states[:, 0] if pooling == "cls" else states.mean(dim=1)
+            if self.normalize:
+                emb = torch.nn.functional.normalize(emb.float(), p=2, dim=1)
+        return emb.float().cpu().numpy()

@@ -1,0 +1,261 @@
+"""ContrastiveRetriever: two projection towers trained with symmetric InfoNCE."""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any, ClassVar
+
+import numpy as np
+from sklearn.utils import check_random_state
+
+from skmm.retrieval._base import BaseRetriever
+from skmm.utils._device import resolve_device
+from skmm.utils._sklearn_compat import Interval, _fit_context
+
+__all__ = ["ContrastiveRetriever"]
+
+
+class ContrastiveRetriever(BaseRetriever):
+    """Two projection towers trained with symmetric InfoNCE (CLIP's loss).
+
+    Each modality block is standardised and mapped by its own tower (linear,
+    or a one-hidden-layer MLP) into a shared ``embed_dim`` space.  The towers
+    and a learnable temperature are trained through a skorch
+    :class:`~skorch.NeuralNet` on the symmetric InfoNCE loss with in-batch
+    negatives: in each batch, row ``i``'s query must pick row ``i``'s
+    target among the batch's targets and the reverse.  With ``y``, the rows
+    of one group are all positives of each other.
+
+    Parameters
+    ----------
+    query : str, default="text"
+        Modality of the queries at fit.  Either direction can be searched
+        after fit.
+    target : str, default="image"
+        Modality of the gallery items at fit.
+    modalities : dict, optional
+        Modality name -> columns, for numpy input without
+        ``modality__feature`` column names.
+    embed_dim : int, default=64
+        Dimension of the shared space.
+    hidden_dim : int, optional
+        Hidden width of MLP towers; linear towers when None.
+    dropout : float, default=0.0
+        Dropout in MLP towers.
+    temperature : float, default=0.07
+        Initial softmax temperature (CLIP's).
+    learn_temperature : bool, default=True
+        Learn the temperature (as a log logit scale clamped to ``[0,
+        log 100]``, like CLIP) or keep it fixed.
+    max_epochs : int, default=50
+        Passes over the training pairs.
+    batch_size : int, default=128
+        Pairs per batch, i.e. ``batch_size - 1`` in-batch negatives per
+        query.  The last incomplete batch of an epoch is dropped when the
+        data holds more than one batch.
+    lr : float, default=1e-3
+        AdamW learning rate.
+    weight_decay : float, default=1e-4
+        AdamW weight decay.
+    random_state : int, RandomState or None, default=None
+        Seeds the towers' initialisation and the batch order, inside
+        ``torch.random.fork_rng`` (the global torch RNG is left as it was).
+    device : str, default="auto"
+        Training and embedding device (CUDA when available).
+    verbose : int, default=0
+        skorch's per-epoch log when > 0.
+    search_index : {"exact", "faiss-flat", "faiss-ivf", "faiss-hnsw"} or index, \
+default="exact"
+        The index :meth:`index` builds.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Width of the table seen at fit.
+    feature_names_in_ : ndarray of str
+        Its column names (DataFrame input only).
+    modality_columns_ : dict
+        ``{query: positions, target: positions}`` in the fitted table.
+    n_pairs_ : int
+        Complete pairs used at fit.
+    embed_dim_ : int
+        Dimension of the shared space.
+    x_mean_, x_scale_ : dict
+        Modality -> per-feature mean and scale used to standardise.
+    net_ : skorch.NeuralNet
+        The trained net (``net_.module_`` holds the towers).
+    temperature_ : float
+        The final temperature.
+    loss_curve_ : list of float
+        Training loss per epoch.
+    gallery_index_ : index
+        The gallery built by :meth:`index` (absent before).
+
+    Examples
+    --------
+    >>> from skmm.datasets import make_paired_modalities
+    >>> from skmm.retrieval import ContrastiveRetriever
+    >>> data = make_paired_modalities(200, latent_dim=4, random_state=0).data
+    >>> r = ContrastiveRetriever(embed_dim=8, max_epochs=15, batch_size=150,
+    ...                          lr=5e-2, random_state=0, device="cpu")
+    >>> r = r.fit(data[:150])
+    >>> r.embed(data[150:], modality="image").shape
+    (50, 8)
+    >>> r.score(data[150:], metric="recall@1") > 0.8
+    True
+    """
+
+    _parameter_constraints: ClassVar[dict] = {
+        **BaseRetriever._parameter_constraints,
+        "embed_dim": [Interval(numbers.Integral, 1, None, closed="left")],
+        "hidden_dim": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
+        "temperature": [Interval(numbers.Real, 0.01, None, closed="left")],
+        "learn_temperature": ["boolean"],
+        "max_epochs": [Interval(numbers.Integral, 1, None, closed="left")],
+        "batch_size": [Interval(numbers.Integral, 2, None, closed="left")],
+        "lr": [Interval(numbers.Real, 0, None, closed="neither")],
+        "weight_decay": [Interval(numbers.Real, 0, None, closed="left")],
+        "random_state": ["random_state"],
+        "device": "no_validation",
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        *,
+        query: str = "text",
+        target: str = "image",
+        modalities: dict | None = None,
+        embed_dim: int = 64,
+        hidden_dim: int | None = None,
+        dropout: float = 0.0,
+        temperature: float = 0.07,
+        learn_temperature: bool = True,
+        max_epochs: int = 50,
+        batch_size: int = 128,
+        lr: float = 1e-3,
+        weight_decay: float = 1e-4,
+        random_state: Any = None,
+        device: Any = "auto",
+        verbose: int = 0,
+        search_index: Any = "exact",
+    ):
+        self.query = query
+        self.target = target
+        self.modalities = modalities
+        self.embed_dim = embed_dim
+        self.hidden_dim = hidden_dim
+        self.dropout = dropout
+        self.temperature = temperature
+        self.learn_temperature = learn_temperature
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.random_state = random_state
+        self.device = device
+        self.verbose = verbose
+        self.search_index = search_index
+
+    @classmethod
+    def get_test_params(cls) -> list[dict]:
+        """Cheap parameter sets for conformance tests."""
+        return [
+            {"embed_dim": 4, "max_epochs": 2, "random_state": 0, "device": "cpu"},
+            {
+                "embed_dim": 4,
+                "hidden_dim": 8,
+                "max_epochs": 2,
+                "learn_temperature": False,
+                "random_state": 0,
+                "device": "cpu",
+            },
+        ]
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X: Any, y: Any = None) -> ContrastiveRetriever:
+        """Train the towers on paired rows.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            Rows holding the ``query`` and the ``target`` blocks (found from
+            ``modality__feature`` column names, or from ``modalities``).
+            Rows missing either (NaN) are left out with a warning.
+        y : array-like of shape (n_samples,), optional
+            Group labels: rows of one group are positives of each other
+            (never in-batch negatives).
+
+        Returns
+        -------
+        self
+        """
+        return super().fit(X, y)
+
+    def _fit_pairs(self, Xq: np.ndarray, Xt: np.ndarray, y: Any) -> None:
+        import torch
+        from skorch import NeuralNet
+
+        from skmm.retrieval._towers import SymmetricInfoNCELoss, TwoTowerModule
+
+        self.x_mean_, self.x_scale_ = {}, {}
+        blocks = {}
+        for role, m, X in (("query", self.query, Xq), ("target", self.target, Xt)):
+            mean = X.mean(axis=0)
+            std = X.std(axis=0)
+            std = np.where(std > 1e-12, std, 1.0)
+            self.x_mean_[m], self.x_scale_[m] = mean, std
+            blocks[role] = ((X - mean) / std).astype(np.float32)
+        n = Xq.shape[0]
+        groups = np.arange(n, dtype=np.int64) if y is None else y
+        device = resolve_device(self.device)
+        rng = check_random_state(self.random_state)
+        seed = int(rng.randint(np.iinfo(np.int32).max))
+        fork_devices = [device] if device.type == "cuda" else []
+        with torch.random.fork_rng(devices=fork_devices):
+            torch.manual_seed(seed)
+            net = NeuralNet(
+                module=TwoTowerModule,
+                module__query_dim=Xq.shape[1],
+                module__target_dim=Xt.shape[1],
+                module__embed_dim=self.embed_dim,
+                module__hidden_dim=self.hidden_dim,
+                module__dropout=self.dropout,
+                module__temperature=self.temperature,
+                module__learn_temperature=self.learn_temperature,
+                criterion=SymmetricInfoNCELoss,
+                optimizer=torch.optim.AdamW,
+                lr=self.lr,
+                optimizer__weight_decay=self.weight_decay,
+                max_epochs=self.max_epochs,
+                batch_size=self.batch_size,
+                iterator_train__shuffle=True,
+                iterator_train__drop_last=n > self.batch_size,
+                train_split=None,
+                device=str(device),
+                verbose=self.verbose,
+            )
+            net.fit(blocks, groups)
+        net.module_.eval()
+        self.net_ = net
+        self.embed_dim_ = int(self.embed_dim)
+        self.temperature_ = float(1.0 / net.module_.logit_scale().item())
+        self.loss_curve_ = [float(v) for v in net.history[:, "train_loss"]]
+
+    def _project(self, block: np.ndarray, modality: str) -> np.ndarray:
+        import torch
+
+        role = "query" if modality == self.query else "target"
+        Z = ((block - self.x_mean_[modality]) / self.x_scale_[modality]).astype(
+            np.float32
+        )
+        module = self.net_.module_
+        module.eval()
+        device = next(module.parameters()).device
+        out = []
+        with torch.inference_mode():
+            for start in range(0, Z.shape[0], 4096):
+                x = torch.as_tensor(Z[start : start + 4096], device=device)
+                out.append(module.encode(x, role).cpu().numpy())
+        return np.concatenate(out)

@@ -1,0 +1,362 @@
+"""Linear shared-space retrievers: ridge regression, CCA and PLS."""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any, ClassVar
+
+import numpy as np
+from scipy import linalg
+
+from skmm.retrieval._base import BaseRetriever
+from skmm.utils._sklearn_compat import Interval, _fit_context
+
+__all__ = ["CCARetriever", "PLSRetriever", "RidgeRetriever"]
+
+
+class _LinearRetriever(BaseRetriever):
+    """Standardise each block, then one linear map per modality."""
+
+    _parameter_constraints: ClassVar[dict] = {
+        **BaseRetriever._parameter_constraints,
+        "scale": ["boolean"],
+    }
+
+    def _standardize_fit(self, Xq: np.ndarray, Xt: np.ndarray):
+        self.x_mean_, self.x_scale_ = {}, {}
+        out = []
+        for m, X in ((self.query, Xq), (self.target, Xt)):
+            mean = X.mean(axis=0)
+            if self.scale:
+                std = X.std(axis=0, ddof=1) if X.shape[0] > 1 else np.ones(X.shape[1])
+                std = np.where(std > 1e-12, std, 1.0)
+            else:
+                std = np.ones(X.shape[1])
+            self.x_mean_[m], self.x_scale_[m] = mean, std
+            out.append((X - mean) / std)
+        return out
+
+    def _project(self, block: np.ndarray, modality: str) -> np.ndarray:
+        Z = (block - self.x_mean_[modality]) / self.x_scale_[modality]
+        return Z @ self.weights_[modality]
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X: Any, y: Any = None) -> _LinearRetriever:
+        """Learn the shared space from paired rows.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            Rows holding the ``query`` and the ``target`` blocks (found from
+            ``modality__feature`` column names, or from ``modalities``).
+            Rows missing either (NaN) are left out with a warning.
+        y : None
+            Ignored: the linear retrievers learn from the row pairing.
+
+        Returns
+        -------
+        self
+        """
+        return super().fit(X, None)
+
+
+_COMMON_PARAMS = """query : str, default="text"
+        Modality of the queries at fit (the block whose rows describe the
+        ``target`` rows).  Either direction can be searched after fit.
+    target : str, default="image"
+        Modality of the gallery items at fit.
+    modalities : dict, optional
+        Modality name -> columns (width, slice or list), for numpy input
+        without ``modality__feature`` column names; see
+        :func:`skmm.compose.resolve_modalities`.
+    scale : bool, default=True
+        Standardise each block's features before fitting (means and
+        standard deviations of the training rows)."""
+
+_INDEX_PARAM = """search_index : {"exact", "faiss-flat", "faiss-ivf", "faiss-hnsw"} \
+or index, default="exact"
+        The index :meth:`index` builds (an index object is cloned).  See
+        :class:`ExactIndex` and :class:`FaissIndex`."""
+
+_FITTED_ATTRS = """n_features_in_ : int
+        Width of the table seen at fit.
+    feature_names_in_ : ndarray of str
+        Its column names (DataFrame input only).
+    modality_columns_ : dict
+        ``{query: positions, target: positions}`` in the fitted table.
+    n_pairs_ : int
+        Complete pairs used at fit.
+    embed_dim_ : int
+        Dimension of the shared space.
+    weights_ : dict
+        Modality -> ``(width, embed_dim_)`` projection of the standardised
+        block.
+    x_mean_, x_scale_ : dict
+        Modality -> per-feature mean and scale used to standardise.
+    gallery_index_ : index
+        The gallery built by :meth:`index` (absent before)."""
+
+
+def _doc(cls: type) -> type:
+    cls.__doc__ = (
+        cls.__doc__.replace("{common}", _COMMON_PARAMS)
+        .replace("{search_index}", _INDEX_PARAM)
+        .replace("{fitted}", _FITTED_ATTRS)
+    )
+    return cls
+
+
+@_doc
+class RidgeRetriever(_LinearRetriever):
+    """Ridge regression from the query block into the target block's space.
+
+    The shared space is the target block (standardised, or its first
+    ``n_components`` principal components): targets embed as themselves and
+    queries as their ridge prediction of the paired target,
+    ``W = (Xq'Xq + alpha I)^-1 Xq'T``.  Both sides are L2-normalised, so
+    either direction can be searched.
+
+    Parameters
+    ----------
+    {common}
+    alpha : float, default=1.0
+        L2 penalty on the map (on standardised features, as in
+        :class:`sklearn.linear_model.Ridge`).
+    n_components : int, optional
+        Reduce the target space to its first principal components (clipped to
+        the rank available); all of it when None.
+    {search_index}
+
+    Attributes
+    ----------
+    {fitted}
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmm.datasets import make_paired_modalities
+    >>> from skmm.retrieval import RidgeRetriever
+    >>> data = make_paired_modalities(100, random_state=0).data
+    >>> r = RidgeRetriever().fit(data[:80])
+    >>> r.embed(data[80:], modality="text").shape
+    (20, 24)
+    >>> gallery = data[80:]  # its rows are indexed by position: 0 .. 19
+    >>> indices, scores = r.index(gallery).search(gallery, k=1)
+    >>> float((indices[:, 0] == np.arange(20)).mean()) > 0.8
+    True
+    """
+
+    _parameter_constraints: ClassVar[dict] = {
+        **_LinearRetriever._parameter_constraints,
+        "alpha": [Interval(numbers.Real, 0, None, closed="left")],
+        "n_components": [Interval(numbers.Integral, 1, None, closed="left"), None],
+    }
+
+    def __init__(
+        self,
+        *,
+        query: str = "text",
+        target: str = "image",
+        modalities: dict | None = None,
+        scale: bool = True,
+        alpha: float = 1.0,
+        n_components: int | None = None,
+        search_index: Any = "exact",
+    ):
+        self.query = query
+        self.target = target
+        self.modalities = modalities
+        self.scale = scale
+        self.alpha = alpha
+        self.n_components = n_components
+        self.search_index = search_index
+
+    @classmethod
+    def get_test_params(cls) -> list[dict]:
+        """Cheap parameter sets for conformance tests."""
+        return [{}, {"alpha": 10.0, "n_components": 2}]
+
+    def _fit_pairs(self, Xq: np.ndarray, Xt: np.ndarray, y: Any) -> None:
+        Zq, Zt = self._standardize_fit(Xq, Xt)
+        if self.n_components is None:
+            V = np.eye(Zt.shape[1])
+        else:
+            _, _, Vt = linalg.svd(Zt, full_matrices=False)
+            V = Vt[: min(self.n_components, Vt.shape[0])].T
+        T = Zt @ V
+        gram = Zq.T @ Zq + self.alpha * np.eye(Zq.shape[1])
+        rhs = Zq.T @ T
+        try:
+            W = linalg.solve(gram, rhs, assume_a="pos")
+        except (linalg.LinAlgError, ValueError):  # alpha=0 and rank-deficient
+            W = linalg.lstsq(Zq, T)[0]
+        self.weights_ = {self.query: W, self.target: V}
+        self.embed_dim_ = int(V.shape[1])
+
+
+@_doc
+class CCARetriever(_LinearRetriever):
+    """Regularised canonical correlation analysis into a shared space.
+
+    Each block is whitened with its regularised covariance
+    ``C + reg * mean(diag C) * I``; the SVD of the whitened
+    cross-covariance gives the canonical directions.  Embeddings are the
+    canonical variates scaled by ``correlation ** power``, so
+    well-correlated directions weigh more in the cosine similarity.
+
+    Parameters
+    ----------
+    {common}
+    n_components : int, default=64
+        Canonical pairs kept (clipped to the smaller block width).
+    reg : float, default=0.1
+        Covariance shrinkage relative to the mean variance; needed when a
+        block is wide compared with the number of pairs.
+    power : float, default=1.0
+        Exponent of the canonical correlations that scale the components
+        (0: plain whitened variates).
+    {search_index}
+
+    Attributes
+    ----------
+    {fitted}
+    correlations_ : ndarray of shape (embed_dim_,)
+        Canonical correlations on the training pairs (regularised).
+
+    Examples
+    --------
+    >>> from skmm.datasets import make_paired_modalities
+    >>> from skmm.retrieval import CCARetriever
+    >>> data = make_paired_modalities(100, latent_dim=4, random_state=0).data
+    >>> r = CCARetriever(n_components=4).fit(data[:80])
+    >>> bool(r.correlations_.min() > 0.9)
+    True
+    >>> r.score(data[80:], metric="recall@1") > 0.8
+    True
+    """
+
+    _parameter_constraints: ClassVar[dict] = {
+        **_LinearRetriever._parameter_constraints,
+        "n_components": [Interval(numbers.Integral, 1, None, closed="left")],
+        "reg": [Interval(numbers.Real, 0, None, closed="left")],
+        "power": [Interval(numbers.Real, 0, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        *,
+        query: str = "text",
+        target: str = "image",
+        modalities: dict | None = None,
+        scale: bool = True,
+        n_components: int = 64,
+        reg: float = 0.1,
+        power: float = 1.0,
+        search_index: Any = "exact",
+    ):
+        self.query = query
+        self.target = target
+        self.modalities = modalities
+        self.scale = scale
+        self.n_components = n_components
+        self.reg = reg
+        self.power = power
+        self.search_index = search_index
+
+    @classmethod
+    def get_test_params(cls) -> list[dict]:
+        """Cheap parameter sets for conformance tests."""
+        return [{"n_components": 2}, {"n_components": 2, "reg": 1.0, "power": 0.0}]
+
+    @staticmethod
+    def _inv_sqrt(C: np.ndarray, reg: float) -> np.ndarray:
+        shrink = reg * max(float(np.mean(np.diag(C))), 1e-12)
+        evals, evecs = linalg.eigh(C + shrink * np.eye(C.shape[0]))
+        evals = np.maximum(evals, 1e-12 * max(evals.max(), 1e-12))
+        return (evecs / np.sqrt(evals)) @ evecs.T
+
+    def _fit_pairs(self, Xq: np.ndarray, Xt: np.ndarray, y: Any) -> None:
+        Zq, Zt = self._standardize_fit(Xq, Xt)
+        n = Zq.shape[0]
+        Cqq = Zq.T @ Zq / (n - 1)
+        Ctt = Zt.T @ Zt / (n - 1)
+        Cqt = Zq.T @ Zt / (n - 1)
+        Wq, Wt = self._inv_sqrt(Cqq, self.reg), self._inv_sqrt(Ctt, self.reg)
+        U, s, Vt = linalg.svd(Wq @ Cqt @ Wt, full_matrices=False)
+        c = min(self.n_components, s.size)
+        self.correlations_ = s[:c]
+        weight = np.maximum(s[:c], 0.0) ** self.power
+        self.weights_ = {
+            self.query: (Wq @ U[:, :c]) * weight,
+            self.target: (Wt @ Vt[:c].T) * weight,
+        }
+        self.embed_dim_ = int(c)
+
+
+@_doc
+class PLSRetriever(_LinearRetriever):
+    """Partial least squares (PLS-SVD) into a shared space.
+
+    The directions are the leading singular vectors of the cross-covariance
+    ``Xq'Xt`` of the standardised blocks (the same as
+    :class:`sklearn.cross_decomposition.PLSSVD`): the pairs of directions
+    of largest covariance, without the whitening of CCA.
+
+    Parameters
+    ----------
+    {common}
+    n_components : int, default=64
+        Component pairs kept (clipped to the smaller block width and the
+        number of pairs).
+    {search_index}
+
+    Attributes
+    ----------
+    {fitted}
+    singular_values_ : ndarray of shape (embed_dim_,)
+        Singular values of the cross-covariance kept.
+
+    Examples
+    --------
+    >>> from skmm.datasets import make_paired_modalities
+    >>> from skmm.retrieval import PLSRetriever
+    >>> data = make_paired_modalities(100, latent_dim=4, random_state=0).data
+    >>> r = PLSRetriever(n_components=4).fit(data[:80])
+    >>> r.embed_dim_, r.score(data[80:], metric="recall@1") > 0.8
+    (4, True)
+    """
+
+    _parameter_constraints: ClassVar[dict] = {
+        **_LinearRetriever._parameter_constraints,
+        "n_components": [Interval(numbers.Integral, 1, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        *,
+        query: str = "text",
+        target: str = "image",
+        modalities: dict | None = None,
+        scale: bool = True,
+        n_components: int = 64,
+        search_index: Any = "exact",
+    ):
+        self.query = query
+        self.target = target
+        self.modalities = modalities
+        self.scale = scale
+        self.n_components = n_components
+        self.search_index = search_index
+
+    @classmethod
+    def get_test_params(cls) -> list[dict]:
+        """Cheap parameter sets for conformance tests."""
+        return [{"n_components": 2}]
+
+    def _fit_pairs(self, Xq: np.ndarray, Xt: np.ndarray, y: Any) -> None:
+        Zq, Zt = self._standardize_fit(Xq, Xt)
+        U, s, Vt = linalg.svd(Zq.T @ Zt, full_matrices=False)
+        c = min(self.n_components, s.size, Zq.shape[0])
+        self.singular_values_ = s[:c]
+        self.weights_ = {self.query: U[:, :c], self.target: Vt[:c].T}
+        self.embed_dim_ = int(c)

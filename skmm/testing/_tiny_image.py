@@ -1,0 +1,78 @@
+"""A tiny randomly initialised ViT, saved like a real Hugging Face folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+__all__ = ["make_tiny_vision_model"]
+
+
+def make_tiny_vision_model(
+    path: str | Path,
+    *,
+    image_size: int = 32,
+    patch_size: int = 8,
+    hidden_size: int = 32,
+    num_layers: int = 2,
+    seed: int = 0,
+) -> Path:
+    """Build a tiny ViT and its image processor into ``path``.
+
+    The folder holds ``config.json``, ``model.safetensors`` and
+    ``preprocessor_config.json``, so :class:`skmm.image.HFImageEncoder`
+    loads it exactly as it loads a real model, without any download.
+
+    Parameters
+    ----------
+    path : str or Path
+        Folder to create (parents included).
+    image_size : int, default=32
+        Input size of the model (the processor resizes to it).
+    patch_size : int, default=8
+        Patch size; ``(image_size / patch_size) ** 2`` patch tokens plus CLS.
+    hidden_size : int, default=32
+        Width of the model, hence of its embeddings.
+    num_layers : int, default=2
+        Transformer layers.
+    seed : int, default=0
+        Seed of the random initialisation.
+
+    Returns
+    -------
+    Path
+        The folder.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import numpy as np
+    >>> from skmm.image import HFImageEncoder
+    >>> folder = make_tiny_vision_model(tempfile.mkdtemp())
+    >>> images = [np.zeros((20, 20, 3), np.uint8)]
+    >>> HFImageEncoder(folder, verbose=0).fit_transform(images).shape
+    (1, 32)
+    """
+    import torch
+    from transformers import ViTConfig, ViTImageProcessor, ViTModel
+
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    config = ViTConfig(
+        image_size=image_size,
+        patch_size=patch_size,
+        hidden_size=hidden_size,
+        num_hidden_layers=num_layers,
+        num_attention_heads=2,
+        intermediate_size=2 * hidden_size,
+    )
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        model = ViTModel(config)
+    model.save_pretrained(path)
+    processor = ViTImageProcessor(
+        size={"height": image_size, "width": image_size},
+        image_mean=[0.5, 0.5, 0.5],
+        image_std=[0.5, 0.5, 0.5],
+    )
+    processor.save_pretrained(path)
+    return path
