@@ -273,7 +273,19 @@ encoders = Registry(
 )
 """Encoders: text, image and audio transformers."""
 
-fusions = Registry("fusion", "skmm.fusions", {})
+fusions = Registry(
+    "fusion",
+    "skmm.fusions",
+    {
+        "concat": "skmm.fusion._modules:ConcatFusion",
+        "late": "skmm.fusion._modules:LateFusion",
+        "attention": "skmm.fusion._modules:AttentionFusion",
+        "gated": "skmm.fusion._modules:GatedFusion",
+        "tensor": "skmm.fusion._modules:TensorFusion",
+        "lowrank": "skmm.fusion._modules:LowRankFusion",
+        "transformer": "skmm.fusion._modules:TransformerFusion",
+    },
+)
 """Fusion modules (filled by :mod:`skmm.fusion`)."""
 
 retrievers = Registry(
