@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import numbers
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -16,6 +14,7 @@ from skmm.audio._common import _AudioEncoderBase
 from skmm.audio._io import estimate_duration
 from skmm.exceptions import MissingModelError
 from skmm.utils._device import resolve_device
+from skmm.utils._hf import quiet_hf_progress
 from skmm.utils._sklearn_compat import Interval, StrOptions
 
 __all__ = ["HFAudioEncoder"]
@@ -51,22 +50,6 @@ def _rebuild_audio_model(
     model.load_state_dict(state)
     # pickled weights come back on the CPU: a CUDA machine is not assumed
     return _AudioModel(extractor, model.eval(), torch.device("cpu"))
-
-
-@contextlib.contextmanager
-def _hf_progress_bars(enabled: bool) -> Iterator[None]:
-    """Silence transformers' own progress bars ("Loading weights") unless
-    the encoder is verbose."""
-    from transformers.utils import logging as hf_logging
-
-    was_enabled = hf_logging.is_progress_bar_enabled()
-    if was_enabled and not enabled:
-        hf_logging.disable_progress_bar()
-    try:
-        yield
-    finally:
-        if was_enabled and not enabled:
-            hf_logging.enable_progress_bar()
 
 
 def _min_input_length(config: Any) -> int:
@@ -242,7 +225,7 @@ class HFAudioEncoder(PretrainedMixin, _AudioEncoderBase):
 
         path = self.model_path_
         try:
-            with _hf_progress_bars(bool(self.verbose)):
+            with quiet_hf_progress(bool(self.verbose)):
                 extractor = AutoFeatureExtractor.from_pretrained(
                     path, local_files_only=True
                 )

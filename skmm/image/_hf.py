@@ -11,6 +11,7 @@ from skmm._pretrained import PretrainedMixin
 from skmm.exceptions import MissingModelError
 from skmm.image._common import _ImageEncoderBase
 from skmm.utils._device import resolve_device
+from skmm.utils._hf import quiet_hf_progress
 from skmm.utils._sklearn_compat import StrOptions
 
 __all__ = ["HFImageEncoder"]
@@ -162,24 +163,20 @@ class HFImageEncoder(PretrainedMixin, _ImageEncoderBase):
     def _load_model(self) -> _HFVisionModel:
         import torch  # noqa: F401  (fail early with a clear import error)
         from transformers import AutoImageProcessor, AutoModel
-        from transformers.utils import logging as hf_logging
 
         path = self.model_path_
-        bars = hf_logging.is_progress_bar_enabled()
-        if not self.verbose:  # transformers' "Loading weights" bar
-            hf_logging.disable_progress_bar()
         try:
-            processor = AutoImageProcessor.from_pretrained(path, local_files_only=True)
-            model, info = AutoModel.from_pretrained(
-                path, local_files_only=True, output_loading_info=True
-            )
+            with quiet_hf_progress(bool(self.verbose)):
+                processor = AutoImageProcessor.from_pretrained(
+                    path, local_files_only=True
+                )
+                model, info = AutoModel.from_pretrained(
+                    path, local_files_only=True, output_loading_info=True
+                )
         except (OSError, ValueError) as exc:
             raise MissingModelError(
                 f"Could not load a Hugging Face vision model from {path!r}: {exc}"
             ) from exc
-        finally:
-            if bars:
-                hf_logging.enable_progress_bar()
         missing = info.get("missing_keys", ()) if isinstance(info, dict) else ()
         pooler_trained = not any("pooler" in key for key in missing)
         device = resolve_device(self.device)

@@ -185,7 +185,7 @@ class TextEncoder(PretrainedMixin, _TextEncoderBase):
 
         path = self.model_path_
         try:
-            with quiet_hf_progress(self.verbose):
+            with quiet_hf_progress(bool(self.verbose and self.verbose > 1)):
                 tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
                 model = AutoModel.from_pretrained(path, local_files_only=True)
         except OSError as exc:
