@@ -15,6 +15,8 @@ counted as corrupt, deleted and recomputed.
 
 from __future__ import annotations
 
+import functools
+import io
 import json
 import os
 import shutil
@@ -68,6 +70,16 @@ def reset_cache_stats() -> None:
         _STATS.clear()
 
 
+@functools.lru_cache(maxsize=64)
+def _npy_header(dim: int) -> bytes:
+    """The exact ``.npy`` (format 1.0) header of a float32 vector of ``dim``."""
+    buf = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        buf, {"descr": "<f4", "fortran_order": False, "shape": (int(dim),)}
+    )
+    return buf.getvalue()
+
+
 class EmbeddingCache:
     """A folder of cached embeddings.
 
@@ -96,6 +108,10 @@ class EmbeddingCache:
     def _path(self, namespace: str, key: str) -> Path:
         return self.root / namespace / key[:2] / f"{key}.npy"
 
+    @property
+    def _root_str(self) -> str:
+        return str(self.root)
+
     def get_many(
         self, namespace: str, keys: Sequence[str], dim: int
     ) -> tuple[np.ndarray, np.ndarray]:
@@ -103,8 +119,25 @@ class EmbeddingCache:
         values = np.full((len(keys), dim), np.nan, dtype=np.float32)
         found = np.zeros(len(keys), dtype=bool)
         corrupt = 0
+        header = _npy_header(dim)
+        size = len(header) + 4 * dim
+        root = self._root_str
+        sep = os.sep
         for i, key in enumerate(keys):
-            path = self._path(namespace, key)
+            path = f"{root}{sep}{namespace}{sep}{key[:2]}{sep}{key}.npy"
+            try:
+                with open(path, "rb") as fh:
+                    raw = fh.read(size + 1)
+            except FileNotFoundError:
+                continue
+            except OSError:
+                raw = b""
+            if len(raw) == size and raw.startswith(header):
+                values[i] = np.frombuffer(raw, dtype="<f4", offset=len(header))
+                found[i] = True
+                continue
+            # not the layout we write: let numpy judge, else it is corrupt
+            vec = None
             try:
                 vec = np.load(path, allow_pickle=False)
             except FileNotFoundError:
@@ -114,7 +147,7 @@ class EmbeddingCache:
             if vec is None or vec.dtype != np.float32 or vec.shape != (dim,):
                 corrupt += 1
                 try:
-                    path.unlink()
+                    os.unlink(path)
                 except OSError:
                     pass
                 continue
@@ -126,16 +159,21 @@ class EmbeddingCache:
 
     def put_many(self, namespace: str, keys: Sequence[str], values: np.ndarray) -> None:
         """Store one row of ``values`` per key (atomically, per entry)."""
-        values = np.asarray(values, dtype=np.float32)
+        values = np.ascontiguousarray(values, dtype="<f4")
+        if values.ndim != 2:
+            raise ValueError(f"values must be 2-D; got shape {values.shape}")
+        header = _npy_header(values.shape[1])
+        made: set[str] = set()
         for key, vec in zip(keys, values):
             path = self._path(namespace, key)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(
-                prefix=f".{key}.", suffix=".tmp", dir=path.parent
-            )
+            folder = str(path.parent)
+            if folder not in made:
+                os.makedirs(folder, exist_ok=True)
+                made.add(folder)
+            fd, tmp = tempfile.mkstemp(prefix=f".{key}.", suffix=".tmp", dir=folder)
             try:
                 with os.fdopen(fd, "wb") as fh:
-                    np.save(fh, np.ascontiguousarray(vec), allow_pickle=False)
+                    fh.write(header + vec.tobytes())
                 os.replace(tmp, path)
             except BaseException:
                 try:

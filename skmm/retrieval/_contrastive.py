@@ -67,6 +67,9 @@ class ContrastiveRetriever(BaseRetriever):
     search_index : {"exact", "faiss-flat", "faiss-ivf", "faiss-hnsw"} or index, \
 default="exact"
         The index :meth:`index` builds.
+    callbacks : list of skorch callbacks, default=None
+        Extra skorch callbacks (e.g. :class:`skmm.model_selection.EpochPruning`
+        in a search); used as given, not cloned.
 
     Attributes
     ----------
@@ -119,6 +122,7 @@ default="exact"
         "random_state": ["random_state"],
         "device": "no_validation",
         "verbose": ["verbose"],
+        "callbacks": [list, None],
     }
 
     def __init__(
@@ -140,6 +144,7 @@ default="exact"
         device: Any = "auto",
         verbose: int = 0,
         search_index: Any = "exact",
+        callbacks: list | None = None,
     ):
         self.query = query
         self.target = target
@@ -157,6 +162,31 @@ default="exact"
         self.device = device
         self.verbose = verbose
         self.search_index = search_index
+        self.callbacks = callbacks
+
+    @classmethod
+    def search_space(cls, trial: Any) -> dict[str, Any]:
+        """The default space of :class:`skmm.model_selection.FusionSearchCV`.
+
+        Parameters
+        ----------
+        trial : optuna.trial.Trial
+
+        Returns
+        -------
+        dict
+            Parameter -> suggested value.
+        """
+        hidden = trial.suggest_categorical("hidden_dim", [0, 256, 512])
+        return {
+            "embed_dim": trial.suggest_categorical("embed_dim", [32, 64, 128, 256]),
+            "hidden_dim": hidden or None,
+            "dropout": trial.suggest_float("dropout", 0.0, 0.5),
+            "lr": trial.suggest_float("lr", 1e-4, 1e-2, log=True),
+            "weight_decay": trial.suggest_float("weight_decay", 1e-6, 1e-2, log=True),
+            "temperature": trial.suggest_float("temperature", 0.02, 0.2, log=True),
+            "batch_size": trial.suggest_categorical("batch_size", [64, 128, 256]),
+        }
 
     @classmethod
     def get_test_params(cls) -> list[dict]:
@@ -200,6 +230,8 @@ default="exact"
         from skmm.retrieval._towers import SymmetricInfoNCELoss, TwoTowerModule
 
         self.x_mean_, self.x_scale_ = {}, {}
+        # set before training: per-epoch callbacks may embed with the net
+        self.embed_dim_ = int(self.embed_dim)
         blocks = {}
         for role, m, X in (("query", self.query, Xq), ("target", self.target, Xt)):
             mean = X.mean(axis=0)
@@ -233,13 +265,13 @@ default="exact"
                 iterator_train__shuffle=True,
                 iterator_train__drop_last=n > self.batch_size,
                 train_split=None,
+                callbacks=list(self.callbacks or []) or None,
                 device=str(device),
                 verbose=self.verbose,
             )
             net.fit(blocks, groups)
         net.module_.eval()
         self.net_ = net
-        self.embed_dim_ = int(self.embed_dim)
         self.temperature_ = float(1.0 / net.module_.logit_scale().item())
         self.loss_curve_ = [float(v) for v in net.history[:, "train_loss"]]
 

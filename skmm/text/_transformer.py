@@ -38,13 +38,63 @@ def _resolve_model_dir(model: str | Path, modality: str) -> Path:
     )
 
 
-def _quantize_int8(model: Any, device: Any) -> Any:
-    """Dynamic int8 quantization (per output channel) of the feed-forward
-    expansion layers (``in < out``, e.g. BERT's ``intermediate.dense``).
+# Fixed calibration sentences for int8 smoothing: varied lengths and
+# registers, so the per-channel activation ranges are typical ones.  Built in
+# (not taken from the user's data) so the quantized model is the same
+# whatever is encoded first.
+_CALIBRATION = (
+    "a photo of a dog",
+    "The cat sat on the mat.",
+    "an emoji about happiness, smile, joy",
+    "red apple",
+    "A man is riding a horse on the beach at sunset.",
+    "How do I reset my password?",
+    "weather forecast for tomorrow",
+    "the quick brown fox jumps over the lazy dog",
+    "face with tears of joy",
+    "flag: France",
+    "Two children play football in a park while their parents watch.",
+    "car",
+    "I love this song!",
+    "Quarterly revenue grew by 12 percent.",
+    "a bowl of ramen noodles",
+    "thumbs up",
+)
+_SMOOTH_ALPHA = 0.75
 
-    Those hold most of the multiply-adds and quantize with little error; the
-    layers that project back to the residual stream carry outliers and stay
-    in float32 (quantizing them too costs several points of cosine).
+
+def _smoothed_linear_cls() -> Any:
+    from torch import nn
+
+    class SmoothedLinear(nn.Module):
+        """``linear(x * inv_scale)`` where ``linear``'s input columns were
+        multiplied by ``1 / inv_scale`` (SmoothQuant, Xiao et al., 2023)."""
+
+        def __init__(self, linear: Any, inv_scale: Any) -> None:
+            super().__init__()
+            self.linear = linear
+            self.register_buffer("inv_scale", inv_scale)
+
+        def forward(self, x: Any) -> Any:
+            return self.linear(x * self.inv_scale)
+
+    return SmoothedLinear
+
+
+def _quantize_int8(model: Any, tokenizer: Any, device: Any) -> Any:
+    """Dynamic int8 quantization of the linear layers that do not project
+    down (``in_features <= out_features``: attention projections and the
+    feed-forward expansion), after SmoothQuant-style per-channel smoothing.
+
+    Down-projections (BERT's feed-forward ``output.dense``) read GELU outputs
+    with large outlier channels and stay in float32.  For the others, the
+    outlier input channels are moved into the weights: column ``j`` of the
+    weight is multiplied by ``s_j = max|x_j|^a / max|W_:j|^(1-a)`` (``a`` =
+    0.75) and the input divided by it, so the per-tensor activation scale of
+    dynamic quantization is not set by a few channels.  ``max|x_j|`` comes
+    from a fixed set of built-in sentences.  On MiniLM this keeps a mean
+    cosine of ~0.998 to the float32 embeddings (the unsmoothed version:
+    ~0.986).
     """
     import warnings
 
@@ -54,11 +104,44 @@ def _quantize_int8(model: Any, device: Any) -> Any:
         raise ValueError("quantize='int8' runs on the CPU only; use device='cpu'.")
     from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
 
-    spec = {
-        name: per_channel_dynamic_qconfig
+    linears = {
+        name: mod
         for name, mod in model.named_modules()
-        if isinstance(mod, torch.nn.Linear) and mod.in_features < mod.out_features
+        if isinstance(mod, torch.nn.Linear) and mod.in_features <= mod.out_features
     }
+    amax = {name: torch.zeros(mod.in_features) for name, mod in linears.items()}
+
+    def record(name: str):
+        def hook(mod: Any, inputs: tuple) -> None:
+            x = inputs[0].detach().abs().reshape(-1, inputs[0].shape[-1])
+            amax[name] = torch.maximum(amax[name], x.amax(0).float().cpu())
+
+        return hook
+
+    hooks = [mod.register_forward_pre_hook(record(n)) for n, mod in linears.items()]
+    try:
+        with torch.inference_mode():
+            batch = tokenizer(list(_CALIBRATION), padding=True, return_tensors="pt")
+            model(**batch.to(device))
+    finally:
+        for h in hooks:
+            h.remove()
+    smoothed = _smoothed_linear_cls()
+    spec = {}
+    for name, lin in linears.items():
+        if not bool((amax[name] > 0).any()):  # never reached: plain int8
+            spec[name] = per_channel_dynamic_qconfig
+            continue
+        w_max = lin.weight.detach().abs().amax(0).clamp(min=1e-5)
+        scale = (
+            amax[name].clamp(min=1e-5) ** _SMOOTH_ALPHA / w_max ** (1 - _SMOOTH_ALPHA)
+        ).clamp(min=1e-5)
+        with torch.no_grad():
+            lin.weight.mul_(scale)
+        parent, _, child = name.rpartition(".")
+        owner = model.get_submodule(parent) if parent else model
+        setattr(owner, child, smoothed(lin, 1.0 / scale))
+        spec[f"{name}.linear"] = per_channel_dynamic_qconfig
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # torch's deprecation notice
         return quantize_dynamic(model, spec, dtype=torch.qint8)
@@ -103,9 +186,10 @@ class TextEncoder(PretrainedMixin, _TextEncoderBase):
     device : {"auto", "cpu", "cuda", ...}, default="auto"
         Where the model runs; ``"auto"`` picks CUDA when present.
     quantize : {"int8"} or None, default=None
-        ``"int8"``: dynamic int8 quantization of the linear layers, for
-        faster CPU inference (CPU only; see the results page for its measured
-        speed-up and accuracy cost).
+        ``"int8"``: dynamic int8 quantization of the attention and
+        feed-forward expansion layers, smoothed per channel (SmoothQuant), for
+        faster CPU inference (CPU only; on MiniLM ~1.4x faster with a mean
+        cosine of ~0.998 to float32 — see the results page).
     cache : bool, path or None, default=None
         Cache embeddings on disk per item (``True``: ``$SKMM_CACHE_DIR`` or
         ``~/.cache/skmm/embeddings``); see :mod:`skmm.cache`.
@@ -195,7 +279,7 @@ class TextEncoder(PretrainedMixin, _TextEncoderBase):
         device = resolve_device(self.device)
         model.to(device).eval()
         if self.quantize == "int8":
-            model = _quantize_int8(model, device)
+            model = _quantize_int8(model, tokenizer, device)
         return _TextModel(
             tokenizer, model, device, self._default_max_length(path, tokenizer)
         )
@@ -212,11 +296,21 @@ class TextEncoder(PretrainedMixin, _TextEncoderBase):
 
     # -- encoder hooks -----------------------------------------------------
     def _batch_order(self, cells: list) -> np.ndarray:
-        # longest first, so each batch pads to similar lengths (and the
-        # slowest batch shows up first in the progress bar)
-        return np.argsort(
-            [-len(c) if isinstance(c, str) else 0 for c in cells], kind="stable"
-        )
+        # by token count, longest first: each batch pads to nearly the same
+        # length (sorting by characters, as sentence-transformers does, pads
+        # ~35% more on short captions), and the slowest batch shows first
+        texts = [c if isinstance(c, str) else "" for c in cells]
+        try:
+            ids = self._get_model().tokenizer(
+                texts,
+                truncation=True,
+                max_length=self.max_length_,
+                add_special_tokens=True,
+            )["input_ids"]
+            lengths = [len(i) for i in ids]
+        except Exception:  # a tokenizer quirk must not stop encoding
+            lengths = [len(t) for t in texts]
+        return np.argsort([-n for n in lengths], kind="stable")
 
     def _fit_encoder(self, prepared: list | None) -> None:
         self.model_path_ = str(_resolve_model_dir(self.model, "text"))

@@ -127,3 +127,76 @@ def test_minilm_matches_sentence_transformers():
     ref = st.SentenceTransformer(enc.model_path_, device="cpu").encode(texts)
     assert ours.shape == (4, 384)
     np.testing.assert_allclose(ours, ref, atol=1e-5)
+
+
+def test_batches_follow_token_count_longest_first(tiny_text_model, monkeypatch):
+    # "antidisestablishmentarianism" is short in words but long in tokens
+    texts = ["a b", "antidisestablishmentarianism", "a b c d e", "z"]
+    enc = TextEncoder(tiny_text_model, batch_size=2, verbose=0).fit(["x"])
+    tok = enc._get_model().tokenizer
+    n_tokens = [len(tok(t)["input_ids"]) for t in texts]
+    batches = []
+    original = TextEncoder._encode_batch
+
+    def spy(self, prepared):
+        batches.append(list(prepared))
+        return original(self, prepared)
+
+    monkeypatch.setattr(TextEncoder, "_encode_batch", spy)
+    X = enc.transform(texts)
+    seen = [t for b in batches for t in b]
+    assert [n_tokens[texts.index(t)] for t in seen] == sorted(n_tokens, reverse=True)
+    # the order of work never changes the rows' embeddings
+    np.testing.assert_allclose(
+        X, np.vstack([enc.transform([t]) for t in texts]), atol=1e-5
+    )
+
+
+def test_int8_is_close_to_float32(tiny_text_model):
+    texts = ["a red apple on the mat", "a dog", "blue sky", "the sun", "apple"]
+    fp32 = TextEncoder(tiny_text_model, device="cpu", verbose=0).fit_transform(texts)
+    enc = TextEncoder(tiny_text_model, device="cpu", quantize="int8", verbose=0)
+    q = enc.fit_transform(texts)
+    cos = np.sum(q * fp32, axis=1)  # both L2-normalised
+    assert cos.min() > 0.98, cos
+    assert not np.array_equal(q, fp32)  # it really is another computation
+    model = enc._get_model().model
+    kinds = {type(m).__name__ for m in model.modules()}
+    assert "SmoothedLinear" in kinds
+    assert any("quantized" in type(m).__module__ for m in model.modules())
+    # down-projections (in > out) stay float32
+    down = [
+        m
+        for m in model.modules()
+        if type(m).__name__ == "Linear"
+        and "quantized" not in type(m).__module__
+        and m.in_features > m.out_features
+    ]
+    assert down
+
+
+def test_int8_refuses_gpu(tiny_text_model):
+    from skmm.text._transformer import _quantize_int8
+
+    with pytest.raises(ValueError, match="CPU only"):
+        import torch
+
+        _quantize_int8(None, None, torch.device("cuda"))
+
+
+@pytest.mark.slow
+def test_minilm_int8_cosine_to_float32():
+    texts = [
+        "A man is eating food.",
+        "grinning face with big eyes",
+        "an emoji about weather, rain, umbrella",
+        "Two children play football in a park while their parents watch.",
+        "flag: Japan",
+        "Le chat est sur le tapis.",
+    ]
+    fp32 = TextEncoder("minilm", device="cpu", verbose=0).fit_transform(texts)
+    q = TextEncoder("minilm", device="cpu", quantize="int8", verbose=0).fit_transform(
+        texts
+    )
+    cos = np.sum(q * fp32, axis=1)
+    assert cos.mean() >= 0.99 and cos.min() > 0.97, cos

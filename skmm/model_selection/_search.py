@@ -1,0 +1,728 @@
+"""FusionSearchCV: Optuna search over fusion strategies and their settings,
+with per-epoch pruning, resumable storage and GridSearchCV's results format."""
+
+from __future__ import annotations
+
+import copy
+import numbers
+import time
+import traceback
+import uuid
+import warnings
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+from sklearn.base import clone, is_classifier
+from sklearn.model_selection import check_cv
+from sklearn.utils import indexable
+
+from skmm.model_selection._pruning import EpochPruning
+from skmm.model_selection._space import FlatSpace, default_space, final_step
+from skmm.model_selection._storage import describe_storage, make_storage
+from skmm.utils._imports import import_optional
+from skmm.utils._sklearn_compat import (
+    BaseSearchCV,
+    Interval,
+    StrOptions,
+    _check_method_params,
+    _fit_context,
+)
+from skmm.utils._sklearn_compat import _safe_indexing as safe_indexing
+
+__all__ = ["FusionSearchCV"]
+
+_FINISHED = ("COMPLETE", "PRUNED", "FAIL")
+
+
+def _optuna() -> Any:
+    return import_optional("optuna", extra=None)
+
+
+class FusionSearchCV(BaseSearchCV):
+    """Search fusion strategies and their settings with Optuna.
+
+    Each trial draws a configuration (define-by-run: the fusion strategy
+    first, then the knobs every strategy shares, then the strategy's own
+    sub-space), cross-validates it on the same folds as every other trial,
+    and reports the held-out score after every training epoch so that the
+    pruner stops hopeless trials early.  A trial that raises is recorded as
+    failed (with its error) and the search goes on.  Results come in
+    ``GridSearchCV``'s ``cv_results_`` format.
+
+    Parameters
+    ----------
+    estimator : estimator or Pipeline
+        A skmm fusion estimator, a :class:`skmm.retrieval.ContrastiveRetriever`,
+        any estimator with a ``search_space(trial)`` classmethod, or a
+        Pipeline ending in one (parameters then carry the step's prefix).
+    param_distributions : None, dict or callable, default=None
+        ``None``: the estimator's default space (for fusion estimators
+        :func:`skmm.model_selection.fusion_space` over every registered
+        strategy, plugins included).  A dict like GridSearchCV's
+        ``param_grid``: parameter -> list of choices, an Optuna
+        distribution, or a fixed value.  A callable ``space(trial) -> dict``
+        of parameters (e.g. ``functools.partial(fusion_space,
+        overrides={"lr": [1e-3]})`` to override part of the default).
+    n_trials : int or None, default=20
+        Finished trials (complete, pruned or failed) the study should hold.
+        A resumed study counts the trials it already has.  ``None`` runs
+        until ``timeout``.
+    timeout : float or None, default=None
+        Stop starting trials after this many seconds.
+    scoring : str, callable, list or dict, default=None
+        As in GridSearchCV (greater is better); e.g. ``"accuracy"``, or
+        ``skmm.metrics.make_retrieval_scorer("recall@5")`` for retrievers.
+        With several metrics, ``refit`` names the one to optimise.
+    cv : int, cross-validation generator or iterable, default=None
+        As in GridSearchCV (5-fold; stratified for classifiers).  Every trial
+        uses the same folds.
+    refit : bool, str or callable, default=True
+        Refit the best configuration on all of ``X``.
+    sampler : optuna sampler, "tpe" or "grid", default="tpe"
+        ``"tpe"``: ``TPESampler(seed=random_state, multivariate=True,
+        group=True)``.  ``"grid"``: every combination of a dict
+        ``param_distributions`` (of lists), as GridSearchCV.  Any Optuna
+        sampler instance is used as given (a copy per fit).
+    pruner : optuna pruner, "median" or None, default="median"
+        ``"median"``: ``MedianPruner(n_startup_trials=5,
+        n_warmup_steps=5)``.  ``None``: no pruning.  Pruning needs an
+        estimator with a ``callbacks`` parameter (skorch-based); others are
+        judged after each fold.
+    storage : None, "auto", str, path or optuna storage, default="auto"
+        ``"auto"``: a file in the working folder (``skmm_optuna.db``,
+        SQLite, for one process; ``skmm_optuna.journal``, Optuna's journal
+        file, when ``n_jobs > 1``).  ``None``: in memory.  A database URL
+        (``postgresql://user:pass@host/db``) lets workers on several machines
+        share one study.
+    study_name : str or None, default=None
+        Name of the study in ``storage``.  Fitting again with the same name
+        resumes it (no finished trial is lost, even after ``kill -9``).
+        ``None``: a new, unique name per fit.
+    n_jobs : int or None, default=None
+        Worker *processes* running trials in parallel through the storage
+        (each worker evaluates whole trials).  With several GPUs, worker ``i``
+        trains on GPU ``i % n_gpus`` (for estimators with ``device="auto"``).
+    random_state : int or None, default=None
+        Seeds the default sampler (worker ``i`` uses ``random_state + i``).
+        One process with the same seed gives the same ``best_params_``.
+    error_score : "raise" or float, default=np.nan
+        ``"raise"`` stops the search at the first failing trial; a number
+        records failed trials (their scores are NaN in ``cv_results_``).
+    return_train_score : bool, default=False
+        Also score the training folds.
+    verbose : int, default=0
+        ``1``: a progress bar over trials and a summary; ``2``: Optuna's
+        per-trial log lines too.
+
+    Attributes
+    ----------
+    cv_results_ : dict of ndarrays
+        GridSearchCV's format (``params``, ``param_<name>`` masked arrays,
+        ``split<k>_test_score``, ``mean_test_score``, ``std_test_score``,
+        ``rank_test_score``, ``mean_fit_time``, ...), one entry per finished
+        trial, plus ``trial_number``, ``state`` ("COMPLETE", "PRUNED",
+        "FAIL"), ``error``, ``n_epochs`` and ``time_complete`` (seconds
+        since the study's first trial started).  Pruned and failed trials
+        have NaN mean scores.
+    best_estimator_ : estimator
+        Refitted on all of X with ``best_params_`` (when ``refit``).
+    best_score_ : float
+        Mean cross-validated score of the best trial.
+    best_params_ : dict
+        Its parameters.
+    best_index_ : int
+        Its index in ``cv_results_``.
+    study_ : optuna.Study
+        The study (trials, ``trials_dataframe()``, plots).
+    study_name_ : str
+        The study's name (to resume it).
+    n_splits_ : int
+        Folds per trial.
+    scorer_ : callable or dict
+        The scorer(s).
+    refit_time_ : float
+        Seconds spent refitting.
+    multimetric_ : bool
+        Whether several metrics were scored.
+
+    See Also
+    --------
+    skmm.model_selection.compare_models : compare the winners on equal folds.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmm.fusion import FusionClassifier
+    >>> from skmm.model_selection import FusionSearchCV
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(120, 6))
+    >>> y = (X[:, 0] + X[:, 3] > 0).astype(int)
+    >>> est = FusionClassifier(modalities={"a": 3, "b": 3}, max_epochs=5,
+    ...                        random_state=0, device="cpu")
+    >>> search = FusionSearchCV(est, n_trials=4, cv=3, storage=None,
+    ...                         random_state=0).fit(X, y)
+    >>> sorted(search.best_params_)[:2]
+    ['dropout', 'fusion']
+    >>> len(search.cv_results_["mean_test_score"])
+    4
+    """
+
+    _parameter_constraints: dict = {
+        **BaseSearchCV._parameter_constraints,
+        "param_distributions": [dict, callable, None],
+        "n_trials": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "timeout": [Interval(numbers.Real, 0, None, closed="neither"), None],
+        "sampler": [StrOptions({"tpe", "grid"}), object],
+        "pruner": [StrOptions({"median"}), object, None],
+        "storage": "no_validation",
+        "study_name": [str, None],
+        "random_state": ["random_state"],
+    }
+    _parameter_constraints.pop("pre_dispatch", None)
+
+    def __init__(
+        self,
+        estimator: Any,
+        param_distributions: Mapping[str, Any] | Callable | None = None,
+        *,
+        n_trials: int | None = 20,
+        timeout: float | None = None,
+        scoring: Any = None,
+        cv: Any = None,
+        refit: bool | str | Callable = True,
+        sampler: Any = "tpe",
+        pruner: Any = "median",
+        storage: Any = "auto",
+        study_name: str | None = None,
+        n_jobs: int | None = None,
+        random_state: int | None = None,
+        error_score: Any = np.nan,
+        return_train_score: bool = False,
+        verbose: int = 0,
+    ) -> None:
+        super().__init__(
+            estimator=estimator,
+            scoring=scoring,
+            n_jobs=n_jobs,
+            refit=refit,
+            cv=cv,
+            verbose=verbose,
+            error_score=error_score,
+            return_train_score=return_train_score,
+        )
+        self.param_distributions = param_distributions
+        self.n_trials = n_trials
+        self.timeout = timeout
+        self.sampler = sampler
+        self.pruner = pruner
+        self.storage = storage
+        self.study_name = study_name
+        self.random_state = random_state
+
+    # -------------------------------------------------------------- pieces
+    def _space(self) -> Callable[[Any], dict[str, Any]]:
+        spec = self.param_distributions
+        if spec is None:
+            return default_space(self.estimator)
+        if callable(spec) and not isinstance(spec, Mapping):
+            return spec
+        return FlatSpace(spec)
+
+    def _make_sampler(self, worker: int = 0) -> Any:
+        optuna = _optuna()
+        if isinstance(self.sampler, str) and self.sampler == "grid":
+            space = self._space()
+            if not isinstance(space, FlatSpace):
+                raise ValueError(
+                    "sampler='grid' needs param_distributions as a dict of lists "
+                    "(like GridSearchCV's param_grid)."
+                )
+            return optuna.samplers.GridSampler(space.grid(), seed=self.random_state)
+        if isinstance(self.sampler, str):
+            seed = (
+                None if self.random_state is None else int(self.random_state) + worker
+            )
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                return optuna.samplers.TPESampler(
+                    seed=seed, multivariate=True, group=True
+                )
+        if not isinstance(self.sampler, optuna.samplers.BaseSampler):
+            raise TypeError(
+                "sampler must be 'tpe', 'grid' or an Optuna sampler; got "
+                f"{self.sampler!r}."
+            )
+        return copy.deepcopy(self.sampler)
+
+    def _make_pruner(self) -> Any:
+        optuna = _optuna()
+        if self.pruner is None:
+            return optuna.pruners.NopPruner()
+        if isinstance(self.pruner, str):
+            return optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=5)
+        if not isinstance(self.pruner, optuna.pruners.BasePruner):
+            raise TypeError(
+                "pruner must be 'median', None or an Optuna pruner; got "
+                f"{self.pruner!r}."
+            )
+        return copy.deepcopy(self.pruner)
+
+    def _n_trials_target(self) -> int | None:
+        if self.n_trials is not None:
+            return int(self.n_trials)
+        if isinstance(self.sampler, str) and self.sampler == "grid":
+            grid = self._space().grid()  # type: ignore[union-attr]
+            return int(np.prod([len(v) for v in grid.values()]))
+        if self.timeout is None:
+            raise ValueError("Set n_trials or timeout (both are None).")
+        return None
+
+    # ------------------------------------------------------------------ fit
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X: Any, y: Any = None, **params: Any) -> FusionSearchCV:
+        """Run the search.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,), optional
+        **params : dict
+            ``groups`` for the splitter; other fit parameters (e.g.
+            ``sample_weight``) are split with the rows and passed to
+            ``estimator.fit``.
+
+        Returns
+        -------
+        self
+        """
+        optuna = _optuna()
+        scorers, refit_metric = self._get_scorers()
+        self.multimetric_ = bool(hasattr(scorers, "_scorers"))
+        X, y = indexable(X, y)
+        params = dict(params)
+        groups = params.pop("groups", None)
+        fit_params = _check_method_params(X, params=params)
+        cv = check_cv(self.cv, y, classifier=is_classifier(self.estimator))
+        splits = list(cv.split(X, y, groups))
+        self.n_splits_ = len(splits)
+        self.scorer_ = scorers
+        self._space()  # fail early on a bad space
+        target = self._n_trials_target()
+        n_jobs = 1 if self.n_jobs is None else int(self.n_jobs)
+        if n_jobs < 0:
+            import os
+
+            n_jobs = max(1, (os.cpu_count() or 1) + 1 + n_jobs)
+
+        storage = make_storage(self.storage, n_jobs)
+        name = self.study_name or f"skmm-search-{uuid.uuid4().hex[:12]}"
+        study = optuna.create_study(
+            study_name=name,
+            storage=storage,
+            direction="maximize",
+            sampler=self._make_sampler(0),
+            pruner=self._make_pruner(),
+            load_if_exists=True,
+        )
+        self.study_name_ = name
+        before = _count_finished(study)
+        remaining = None if target is None else max(0, target - before)
+        if self.verbose:
+            print(
+                f"FusionSearchCV: study {name!r} in "
+                f"{describe_storage(self.storage, n_jobs)}"
+                f" ({before} finished trials); {self.n_splits_} folds per trial"
+                + ("" if remaining is None else f", {remaining} trials to run")
+            )
+        job = _SearchJob(self, X, y, fit_params, splits, scorers, refit_metric)
+        if remaining is None or remaining > 0:
+            if n_jobs == 1:
+                job.optimize(study, remaining, target)
+            else:
+                from joblib import Parallel, delayed
+
+                Parallel(n_jobs=n_jobs, backend="loky")(
+                    delayed(_worker)(
+                        job, self.storage, name, i, n_jobs, remaining, target
+                    )
+                    for i in range(n_jobs)
+                )
+                study = optuna.load_study(
+                    study_name=name,
+                    storage=make_storage(self.storage, n_jobs),
+                    sampler=self._make_sampler(0),
+                    pruner=self._make_pruner(),
+                )
+        self.study_ = study
+        self._build_results(study, job, refit_metric)
+
+        if self.refit:
+            best = clone(self.estimator).set_params(**self.best_params_)
+            t0 = time.perf_counter()
+            best.fit(X, y, **fit_params)
+            self.refit_time_ = time.perf_counter() - t0
+            self.best_estimator_ = best
+            if hasattr(best, "feature_names_in_"):
+                self.feature_names_in_ = best.feature_names_in_
+        return self
+
+    # -------------------------------------------------------------- results
+    def _build_results(self, study: Any, job: _SearchJob, refit_metric: str) -> None:
+        trials = [
+            t for t in study.get_trials(deepcopy=False) if t.state.name in _FINISHED
+        ]
+        trials.sort(key=lambda t: t.number)
+        if not trials:
+            raise ValueError("No trial finished (n_trials=0 or timeout too short).")
+        failed = [t for t in trials if t.state.name == "FAIL"]
+        if len(failed) == len(trials):
+            errors = {t.user_attrs.get("error", "unknown error") for t in failed}
+            message = f"All {len(trials)} trials failed. Errors: " + " | ".join(
+                sorted(errors)
+            )
+            first = job.first_error
+            if first is not None and isinstance(first, (TypeError, ValueError)):
+                # same type as the estimator's own error, so callers that
+                # catch it (and sklearn's checks) see what a plain fit raises
+                raise type(first)(message) from first
+            raise ValueError(message)
+        if not any(t.state.name == "COMPLETE" for t in trials):
+            counts = {s: sum(t.state.name == s for t in trials) for s in _FINISHED}
+            raise ValueError(
+                f"No trial completed ({counts['PRUNED']} pruned, {counts['FAIL']} "
+                f"failed); the study is in study_ ({self.study_name_!r}). Run more "
+                "trials, or loosen the pruner."
+            )
+        if failed:
+            first = failed[0].user_attrs.get("error", "unknown error")
+            warnings.warn(
+                f"{len(failed)} of {len(trials)} trials failed (their scores are "
+                f"NaN); trial {failed[0].number}: {first}",
+                UserWarning,
+                stacklevel=3,
+            )
+        start = min(t.datetime_start for t in trials if t.datetime_start is not None)
+        space = self._space()
+        optuna = _optuna()
+        names = job.metric_names
+        n = len(trials)
+        results: dict[str, Any] = {}
+        all_params = []
+        for t in trials:
+            try:
+                all_params.append(space(optuna.trial.FixedTrial(t.params)))
+            except Exception:  # a failed trial may have stopped mid-draw
+                all_params.append({})
+        for prefix_set in ("test",) + (("train",) if self.return_train_score else ()):
+            for m in names:
+                split = np.full((self.n_splits_, n), np.nan)
+                for j, t in enumerate(trials):
+                    vals = t.user_attrs.get(f"split_{prefix_set}_{m}", [])
+                    split[: len(vals), j] = vals
+                for k in range(self.n_splits_):
+                    results[f"split{k}_{prefix_set}_{m}"] = split[k]
+                complete = np.array([t.state.name == "COMPLETE" for t in trials])
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RuntimeWarning)
+                    mean = np.where(complete, np.nanmean(split, axis=0), np.nan)
+                    std = np.where(complete, np.nanstd(split, axis=0), np.nan)
+                results[f"mean_{prefix_set}_{m}"] = mean
+                results[f"std_{prefix_set}_{m}"] = std
+                if prefix_set == "test":
+                    results[f"rank_test_{m}"] = _rank(mean)
+        for key in ("fit_time", "score_time"):
+            vals = [t.user_attrs.get(key + "s", []) for t in trials]
+            results[f"mean_{key}"] = np.array(
+                [np.mean(v) if v else np.nan for v in vals]
+            )
+            results[f"std_{key}"] = np.array([np.std(v) if v else np.nan for v in vals])
+        keys = sorted({k for p in all_params for k in p})
+        for key in keys:
+            arr = np.ma.MaskedArray(np.empty(n, dtype=object), mask=True)
+            for j, p in enumerate(all_params):
+                if key in p:
+                    arr[j] = p[key]
+            results[f"param_{key}"] = arr
+        results["params"] = all_params
+        results["trial_number"] = np.array([t.number for t in trials])
+        results["state"] = np.array([t.state.name for t in trials])
+        results["error"] = np.array(
+            [t.user_attrs.get("error", "") for t in trials], dtype=object
+        )
+        results["n_epochs"] = np.array(
+            [t.user_attrs.get("n_epochs", -1) for t in trials]
+        )
+        results["time_complete"] = np.array(
+            [
+                (t.datetime_complete - start).total_seconds()
+                if t.datetime_complete is not None
+                else np.nan
+                for t in trials
+            ]
+        )
+        self.cv_results_ = results
+        metric = refit_metric if self.multimetric_ else "score"
+        if self.refit is not False or not self.multimetric_:
+            if callable(self.refit):
+                self.best_index_ = int(self.refit(results))
+            else:
+                ranks = results[f"rank_test_{metric}"]
+                self.best_index_ = int(np.argmin(ranks))
+            self.best_params_ = all_params[self.best_index_]
+            self.best_score_ = float(results[f"mean_test_{metric}"][self.best_index_])
+
+    def _run_search(self, evaluate_candidates: Any) -> None:  # pragma: no cover
+        raise NotImplementedError("FusionSearchCV runs its own loop in fit.")
+
+    def __sklearn_tags__(self):
+        from sklearn.utils import get_tags
+
+        tags = super().__sklearn_tags__()
+        inner = get_tags(self.estimator)
+        tags.input_tags.allow_nan = inner.input_tags.allow_nan
+        tags.target_tags = copy.deepcopy(inner.target_tags)
+        return tags
+
+
+def _rank(mean: np.ndarray) -> np.ndarray:
+    from scipy.stats import rankdata
+
+    finite = np.isfinite(mean)
+    key = np.where(finite, -mean, np.inf)
+    return rankdata(key, method="min").astype(np.int32)
+
+
+def _count_finished(study: Any) -> int:
+    return sum(t.state.name in _FINISHED for t in study.get_trials(deepcopy=False))
+
+
+def _worker(
+    job: _SearchJob,
+    storage_spec: Any,
+    name: str,
+    index: int,
+    n_jobs: int,
+    remaining: int | None,
+    target: int | None,
+) -> None:
+    optuna = _optuna()
+    search = job.search
+    study = optuna.load_study(
+        study_name=name,
+        storage=make_storage(storage_spec, n_jobs),
+        sampler=search._make_sampler(index),
+        pruner=search._make_pruner(),
+    )
+    job.device = _worker_device(index)
+    job.optimize(study, remaining, target, progress=index == 0)
+
+
+def _worker_device(index: int) -> str | None:
+    try:
+        import torch
+
+        n = torch.cuda.device_count()
+    except Exception:  # pragma: no cover
+        return None
+    return f"cuda:{index % n}" if n > 1 else None
+
+
+class _SearchJob:
+    """Everything a worker needs to evaluate trials (picklable)."""
+
+    def __init__(
+        self,
+        search: FusionSearchCV,
+        X: Any,
+        y: Any,
+        fit_params: dict,
+        splits: list,
+        scorers: Any,
+        refit_metric: str,
+    ) -> None:
+        self.search = search
+        self.X = X
+        self.y = y
+        self.fit_params = fit_params
+        self.splits = splits
+        self.scorers = scorers
+        self.refit_metric = refit_metric
+        self.device: str | None = None
+        self.first_error: BaseException | None = None
+        multi = hasattr(scorers, "_scorers")
+        self.metric_names = list(scorers._scorers) if multi else ["score"]
+        self.primary = refit_metric if multi else "score"
+
+    def _score(self, est: Any, X: Any, y: Any) -> dict[str, float]:
+        out = self.scorers(est, X, y)
+        if isinstance(out, Mapping):
+            return {k: float(v) for k, v in out.items()}
+        return {"score": float(out)}
+
+    def _primary_scorer(self) -> Callable:
+        scorers = self.scorers
+        if hasattr(scorers, "_scorers"):
+            return scorers._scorers[self.primary]
+        return scorers
+
+    def optimize(
+        self,
+        study: Any,
+        remaining: int | None,
+        target: int | None,
+        progress: bool = True,
+    ) -> None:
+        optuna = _optuna()
+        search = self.search
+        callbacks = []
+        if target is not None:
+            callbacks.append(
+                optuna.study.MaxTrialsCallback(
+                    target,
+                    states=tuple(
+                        getattr(optuna.trial.TrialState, s) for s in _FINISHED
+                    ),
+                )
+            )
+        catch: tuple = () if search.error_score == "raise" else (Exception,)
+        level = optuna.logging.get_verbosity()
+        optuna.logging.set_verbosity(
+            optuna.logging.INFO if search.verbose > 1 else optuna.logging.ERROR
+        )
+        try:
+            study.optimize(
+                self.objective,
+                n_trials=remaining,
+                timeout=search.timeout,
+                catch=catch,
+                callbacks=callbacks,
+                show_progress_bar=bool(search.verbose) and progress,
+                gc_after_trial=False,
+            )
+        finally:
+            optuna.logging.set_verbosity(level)
+
+    def objective(self, trial: Any) -> float:
+        optuna = _optuna()
+        try:
+            return self._objective(trial)
+        except optuna.TrialPruned:
+            raise
+        except Exception as exc:
+            if self.first_error is None:
+                self.first_error = exc
+            raise
+
+    def _objective(self, trial: Any) -> float:
+        optuna = _optuna()
+        search = self.search
+        try:
+            params = search._space()(trial)
+        except Exception as exc:
+            trial.set_user_attr("error", _describe(exc))
+            raise
+        base = clone(search.estimator)
+        final, prefix = final_step(base)
+        final_params = final.get_params(deep=False)
+        if self.device is not None and final_params.get("device") == "auto":
+            params = {prefix + "device": self.device, **params}
+        prunable = "callbacks" in final_params and not isinstance(
+            search._make_pruner(), optuna.pruners.NopPruner
+        )
+        stride = int(final_params.get("max_epochs", 1000) or 1000)
+        results: dict[str, list] = {}
+        fit_times, score_times, epochs = [], [], 0
+        for fold, (train, test) in enumerate(self.splits):
+            X_train, X_test = safe_indexing(self.X, train), safe_indexing(self.X, test)
+            y_train = None if self.y is None else safe_indexing(self.y, train)
+            y_test = None if self.y is None else safe_indexing(self.y, test)
+            fit_params = {
+                k: safe_indexing(v, train) if _is_row_aligned(v, self.X) else v
+                for k, v in self.fit_params.items()
+            }
+            est = clone(base)
+            try:
+                est.set_params(**params)
+            except Exception as exc:
+                trial.set_user_attr("error", _describe(exc))
+                raise
+            step, step_prefix = final_step(est)
+            pruning = None
+            if prunable:
+                pruning = EpochPruning(
+                    trial,
+                    step,
+                    est,
+                    X_test,
+                    y_test,
+                    self._primary_scorer(),
+                    step_offset=fold * stride,
+                )
+                est.set_params(
+                    **{step_prefix + "callbacks": [*(step.callbacks or []), pruning]}
+                )
+            t0 = time.perf_counter()
+            try:
+                est.fit(X_train, y_train, **fit_params)
+            except optuna.TrialPruned:
+                epochs += getattr(pruning, "epochs_", 0)
+                self._record(trial, results, fit_times, score_times, epochs)
+                raise
+            except Exception as exc:
+                trial.set_user_attr("error", _describe(exc))
+                trial.set_user_attr("failed_fold", fold)
+                raise
+            fit_times.append(time.perf_counter() - t0)
+            epochs += int(getattr(step, "n_iter_", 0) or 0)
+            t0 = time.perf_counter()
+            try:
+                scores = self._score(est, X_test, y_test)
+                if search.return_train_score:
+                    train_scores = self._score(est, X_train, y_train)
+                    for k, v in train_scores.items():
+                        results.setdefault(f"train_{k}", []).append(v)
+            except Exception as exc:
+                trial.set_user_attr("error", _describe(exc))
+                raise
+            score_times.append(time.perf_counter() - t0)
+            for k, v in scores.items():
+                results.setdefault(f"test_{k}", []).append(v)
+            if not prunable:  # judge after each fold instead
+                trial.report(float(np.mean(results[f"test_{self.primary}"])), fold)
+                if trial.should_prune():
+                    self._record(trial, results, fit_times, score_times, epochs)
+                    raise optuna.TrialPruned(f"pruned after fold {fold}")
+        self._record(trial, results, fit_times, score_times, epochs)
+        value = float(np.mean(results[f"test_{self.primary}"]))
+        if not np.isfinite(value):
+            trial.set_user_attr("error", f"the mean test score is {value}")
+            raise ValueError(f"trial {trial.number}: the mean test score is {value}")
+        return value
+
+    @staticmethod
+    def _record(
+        trial: Any, results: dict, fit_times: list, score_times: list, epochs: int
+    ) -> None:
+        for k, v in results.items():
+            trial.set_user_attr(f"split_{k}", [float(x) for x in v])
+        trial.set_user_attr("fit_times", [float(x) for x in fit_times])
+        trial.set_user_attr("score_times", [float(x) for x in score_times])
+        trial.set_user_attr("n_epochs", int(epochs))
+
+
+def _is_row_aligned(value: Any, X: Any) -> bool:
+    try:
+        return (
+            hasattr(value, "__len__")
+            and len(value) == len(X)
+            and not isinstance(value, str)
+        )
+    except TypeError:
+        return False
+
+
+def _describe(exc: BaseException) -> str:
+    tb = traceback.extract_tb(exc.__traceback__)
+    where = f" ({tb[-1].filename.rsplit('/', 1)[-1]}:{tb[-1].lineno})" if tb else ""
+    return f"{type(exc).__name__}: {exc}{where}"
