@@ -26,6 +26,22 @@ if ! ldconfig -p 2>/dev/null | grep -q libcairo.so.2; then
     echo "[setup] note: libcairo2 is missing; install it (sudo apt-get install libcairo2) for SVG images"
   fi
 fi
+# Headless Chromium + its matching chromedriver: the test that opens a written
+# report in a browser (tests/report/test_report_renders.py; skipped without).
+# About 130 MB to download; SKMM_NO_BROWSER=1 skips it.
+if [ -z "${SKMM_NO_BROWSER:-}" ] && \
+   { ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; }; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "[setup] installing chromium and chromium-driver (apt)"
+    pkgs="chromium chromium-driver fonts-liberation"
+    (apt-get install -y -q --no-install-recommends $pkgs >/dev/null 2>&1 || \
+     (apt-get update -q >/dev/null 2>&1 && \
+      apt-get install -y -q --no-install-recommends $pkgs >/dev/null 2>&1)) || \
+      echo "[setup] warning: could not install chromium; the browser test will be skipped"
+  else
+    echo "[setup] note: chromium is missing; install it (sudo apt-get install chromium chromium-driver) for the report's browser test"
+  fi
+fi
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 stamp=.venv/.skmm-installed
 want="$(cat pyproject.toml scripts/setup_env.sh | sha256sum | cut -d' ' -f1)"

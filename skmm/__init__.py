@@ -29,6 +29,7 @@ _SUBMODULES = (
     "image",
     "metrics",
     "registry",
+    "report",
     "retrieval",
     "text",
     "utils",

@@ -260,25 +260,7 @@ def _discounts(n: int) -> np.ndarray:
     return 1.0 / np.log2(np.arange(n) + 2.0)
 
 
-_RELEVANCE_DOC = """scores : array-like of shape (n_queries, n_gallery), optional
-        Similarity scores, higher is better.  Give this or ``indices``.
-    relevant : array-like of bool, shape (n_queries, n_gallery), optional
-        ``relevant[i, j]`` says gallery item ``j`` is relevant to query ``i``.
-    query_labels, gallery_labels : array-like, optional
-        Relevant means equal labels.  Without ``relevant`` and labels, query
-        ``i``'s only relevant item is gallery item ``i``.
-    indices : array-like of int, shape (n_queries, n_ranked), optional
-        Ranked gallery indices, best first (``search``'s first output);
-        ``-1`` is "no result"."""
-
-
-def _doc(func: Callable) -> Callable:
-    func.__doc__ = func.__doc__.replace("{relevance}", _RELEVANCE_DOC)
-    return func
-
-
 # ---------------------------------------------------------------- metrics
-@_doc
 def recall_at_k(
     scores: Any = None,
     relevant: Any = None,
@@ -297,7 +279,16 @@ def recall_at_k(
 
     Parameters
     ----------
-    {relevance}
+    scores : array-like of shape (n_queries, n_gallery), optional
+        Similarity scores, higher is better.  Give this or ``indices``.
+    relevant : array-like of bool, shape (n_queries, n_gallery), optional
+        ``relevant[i, j]`` says gallery item ``j`` is relevant to query ``i``.
+    query_labels, gallery_labels : array-like, optional
+        Relevant means equal labels.  Without ``relevant`` and labels, query
+        ``i``'s only relevant item is gallery item ``i``.
+    indices : array-like of int, shape (n_queries, n_ranked), optional
+        Ranked gallery indices, best first (``search``'s first output);
+        ``-1`` is "no result".
     k : int, default=10
         Cut-off.
 
@@ -332,7 +323,6 @@ def recall_at_k(
     return _average(vals, ok, "recall_at_k")
 
 
-@_doc
 def true_recall_at_k(
     scores: Any = None,
     relevant: Any = None,
@@ -350,7 +340,16 @@ def true_recall_at_k(
 
     Parameters
     ----------
-    {relevance}
+    scores : array-like of shape (n_queries, n_gallery), optional
+        Similarity scores, higher is better.  Give this or ``indices``.
+    relevant : array-like of bool, shape (n_queries, n_gallery), optional
+        ``relevant[i, j]`` says gallery item ``j`` is relevant to query ``i``.
+    query_labels, gallery_labels : array-like, optional
+        Relevant means equal labels.  Without ``relevant`` and labels, query
+        ``i``'s only relevant item is gallery item ``i``.
+    indices : array-like of int, shape (n_queries, n_ranked), optional
+        Ranked gallery indices, best first (``search``'s first output);
+        ``-1`` is "no result".
     k : int, default=10
         Cut-off.
 
@@ -381,7 +380,6 @@ def true_recall_at_k(
     return _average(vals, ok, "true_recall_at_k")
 
 
-@_doc
 def mean_reciprocal_rank(
     scores: Any = None,
     relevant: Any = None,
@@ -395,7 +393,16 @@ def mean_reciprocal_rank(
 
     Parameters
     ----------
-    {relevance}
+    scores : array-like of shape (n_queries, n_gallery), optional
+        Similarity scores, higher is better.  Give this or ``indices``.
+    relevant : array-like of bool, shape (n_queries, n_gallery), optional
+        ``relevant[i, j]`` says gallery item ``j`` is relevant to query ``i``.
+    query_labels, gallery_labels : array-like, optional
+        Relevant means equal labels.  Without ``relevant`` and labels, query
+        ``i``'s only relevant item is gallery item ``i``.
+    indices : array-like of int, shape (n_queries, n_ranked), optional
+        Ranked gallery indices, best first (``search``'s first output);
+        ``-1`` is "no result".
     k : int, optional
         Count only the first ``k`` ranks (MRR@k): a query whose first
         relevant item is ranked after ``k`` (or not in ``indices``)
@@ -428,7 +435,6 @@ def mean_reciprocal_rank(
     return _average(vals, ok, "mean_reciprocal_rank")
 
 
-@_doc
 def median_rank(
     scores: Any = None,
     relevant: Any = None,
@@ -445,7 +451,16 @@ def median_rank(
 
     Parameters
     ----------
-    {relevance}
+    scores : array-like of shape (n_queries, n_gallery), optional
+        Similarity scores, higher is better.  Give this or ``indices``.
+    relevant : array-like of bool, shape (n_queries, n_gallery), optional
+        ``relevant[i, j]`` says gallery item ``j`` is relevant to query ``i``.
+    query_labels, gallery_labels : array-like, optional
+        Relevant means equal labels.  Without ``relevant`` and labels, query
+        ``i``'s only relevant item is gallery item ``i``.
+    indices : array-like of int, shape (n_queries, n_ranked), optional
+        Ranked gallery indices, best first (``search``'s first output);
+        ``-1`` is "no result".
 
     Returns
     -------
@@ -484,7 +499,6 @@ def _average_precision(k: int | None) -> Callable:
     return stat
 
 
-@_doc
 def mean_average_precision(
     scores: Any = None,
     relevant: Any = None,
@@ -503,7 +517,16 @@ def mean_average_precision(
 
     Parameters
     ----------
-    {relevance}
+    scores : array-like of shape (n_queries, n_gallery), optional
+        Similarity scores, higher is better.  Give this or ``indices``.
+    relevant : array-like of bool, shape (n_queries, n_gallery), optional
+        ``relevant[i, j]`` says gallery item ``j`` is relevant to query ``i``.
+    query_labels, gallery_labels : array-like, optional
+        Relevant means equal labels.  Without ``relevant`` and labels, query
+        ``i``'s only relevant item is gallery item ``i``.
+    indices : array-like of int, shape (n_queries, n_ranked), optional
+        Ranked gallery indices, best first (``search``'s first output);
+        ``-1`` is "no result".
     k : int, optional
         Cut-off (mAP@k).
 
@@ -534,7 +557,6 @@ def mean_average_precision(
     return _average(vals, ok, "mean_average_precision")
 
 
-@_doc
 def ndcg_at_k(
     scores: Any = None,
     relevant: Any = None,
@@ -551,7 +573,16 @@ def ndcg_at_k(
 
     Parameters
     ----------
-    {relevance}
+    scores : array-like of shape (n_queries, n_gallery), optional
+        Similarity scores, higher is better.  Give this or ``indices``.
+    relevant : array-like of bool, shape (n_queries, n_gallery), optional
+        ``relevant[i, j]`` says gallery item ``j`` is relevant to query ``i``.
+    query_labels, gallery_labels : array-like, optional
+        Relevant means equal labels.  Without ``relevant`` and labels, query
+        ``i``'s only relevant item is gallery item ``i``.
+    indices : array-like of int, shape (n_queries, n_ranked), optional
+        Ranked gallery indices, best first (``search``'s first output);
+        ``-1`` is "no result".
     k : int, default=10
         Cut-off.
 

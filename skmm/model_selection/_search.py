@@ -317,14 +317,20 @@ class FusionSearchCV(BaseSearchCV):
 
         storage = make_storage(self.storage, n_jobs)
         name = self.study_name or f"skmm-search-{uuid.uuid4().hex[:12]}"
-        study = optuna.create_study(
-            study_name=name,
-            storage=storage,
-            direction="maximize",
-            sampler=self._make_sampler(0),
-            pruner=self._make_pruner(),
-            load_if_exists=True,
-        )
+        level = optuna.logging.get_verbosity()
+        if self.verbose < 2:  # no "A new study created" line
+            optuna.logging.set_verbosity(optuna.logging.WARNING)
+        try:
+            study = optuna.create_study(
+                study_name=name,
+                storage=storage,
+                direction="maximize",
+                sampler=self._make_sampler(0),
+                pruner=self._make_pruner(),
+                load_if_exists=True,
+            )
+        finally:
+            optuna.logging.set_verbosity(level)
         self.study_name_ = name
         before = _count_finished(study)
         remaining = None if target is None else max(0, target - before)

@@ -60,7 +60,18 @@ class _LinearRetriever(BaseRetriever):
         return super().fit(X, None)
 
 
-_COMMON_PARAMS = """query : str, default="text"
+class RidgeRetriever(_LinearRetriever):
+    """Ridge regression from the query block into the target block's space.
+
+    The shared space is the target block (standardised, or its first
+    ``n_components`` principal components): targets embed as themselves and
+    queries as their ridge prediction of the paired target,
+    ``W = (Xq'Xq + alpha I)^-1 Xq'T``.  Both sides are L2-normalised, so
+    either direction can be searched.
+
+    Parameters
+    ----------
+    query : str, default="text"
         Modality of the queries at fit (the block whose rows describe the
         ``target`` rows).  Either direction can be searched after fit.
     target : str, default="image"
@@ -71,14 +82,21 @@ _COMMON_PARAMS = """query : str, default="text"
         :func:`skmm.compose.resolve_modalities`.
     scale : bool, default=True
         Standardise each block's features before fitting (means and
-        standard deviations of the training rows)."""
-
-_INDEX_PARAM = """search_index : {"exact", "faiss-flat", "faiss-ivf", "faiss-hnsw"} \
-or index, default="exact"
+        standard deviations of the training rows).
+    alpha : float, default=1.0
+        L2 penalty on the map (on standardised features, as in
+        :class:`sklearn.linear_model.Ridge`).
+    n_components : int, optional
+        Reduce the target space to its first principal components (clipped to
+        the rank available); all of it when None.
+    search_index : {"exact", "faiss-flat", "faiss-ivf", "faiss-hnsw"} or index, \
+default="exact"
         The index :meth:`index` builds (an index object is cloned).  See
-        :class:`ExactIndex` and :class:`FaissIndex`."""
+        :class:`ExactIndex` and :class:`FaissIndex`.
 
-_FITTED_ATTRS = """n_features_in_ : int
+    Attributes
+    ----------
+    n_features_in_ : int
         Width of the table seen at fit.
     feature_names_in_ : ndarray of str
         Its column names (DataFrame input only).
@@ -94,42 +112,7 @@ _FITTED_ATTRS = """n_features_in_ : int
     x_mean_, x_scale_ : dict
         Modality -> per-feature mean and scale used to standardise.
     gallery_index_ : index
-        The gallery built by :meth:`index` (absent before)."""
-
-
-def _doc(cls: type) -> type:
-    cls.__doc__ = (
-        cls.__doc__.replace("{common}", _COMMON_PARAMS)
-        .replace("{search_index}", _INDEX_PARAM)
-        .replace("{fitted}", _FITTED_ATTRS)
-    )
-    return cls
-
-
-@_doc
-class RidgeRetriever(_LinearRetriever):
-    """Ridge regression from the query block into the target block's space.
-
-    The shared space is the target block (standardised, or its first
-    ``n_components`` principal components): targets embed as themselves and
-    queries as their ridge prediction of the paired target,
-    ``W = (Xq'Xq + alpha I)^-1 Xq'T``.  Both sides are L2-normalised, so
-    either direction can be searched.
-
-    Parameters
-    ----------
-    {common}
-    alpha : float, default=1.0
-        L2 penalty on the map (on standardised features, as in
-        :class:`sklearn.linear_model.Ridge`).
-    n_components : int, optional
-        Reduce the target space to its first principal components (clipped to
-        the rank available); all of it when None.
-    {search_index}
-
-    Attributes
-    ----------
-    {fitted}
+        The gallery built by :meth:`index` (absent before).
 
     Examples
     --------
@@ -194,7 +177,6 @@ class RidgeRetriever(_LinearRetriever):
         self.embed_dim_ = int(V.shape[1])
 
 
-@_doc
 class CCARetriever(_LinearRetriever):
     """Regularised canonical correlation analysis into a shared space.
 
@@ -206,7 +188,18 @@ class CCARetriever(_LinearRetriever):
 
     Parameters
     ----------
-    {common}
+    query : str, default="text"
+        Modality of the queries at fit (the block whose rows describe the
+        ``target`` rows).  Either direction can be searched after fit.
+    target : str, default="image"
+        Modality of the gallery items at fit.
+    modalities : dict, optional
+        Modality name -> columns (width, slice or list), for numpy input
+        without ``modality__feature`` column names; see
+        :func:`skmm.compose.resolve_modalities`.
+    scale : bool, default=True
+        Standardise each block's features before fitting (means and
+        standard deviations of the training rows).
     n_components : int, default=64
         Canonical pairs kept (clipped to the smaller block width).
     reg : float, default=0.1
@@ -215,11 +208,30 @@ class CCARetriever(_LinearRetriever):
     power : float, default=1.0
         Exponent of the canonical correlations that scale the components
         (0: plain whitened variates).
-    {search_index}
+    search_index : {"exact", "faiss-flat", "faiss-ivf", "faiss-hnsw"} or index, \
+default="exact"
+        The index :meth:`index` builds (an index object is cloned).  See
+        :class:`ExactIndex` and :class:`FaissIndex`.
 
     Attributes
     ----------
-    {fitted}
+    n_features_in_ : int
+        Width of the table seen at fit.
+    feature_names_in_ : ndarray of str
+        Its column names (DataFrame input only).
+    modality_columns_ : dict
+        ``{query: positions, target: positions}`` in the fitted table.
+    n_pairs_ : int
+        Complete pairs used at fit.
+    embed_dim_ : int
+        Dimension of the shared space.
+    weights_ : dict
+        Modality -> ``(width, embed_dim_)`` projection of the standardised
+        block.
+    x_mean_, x_scale_ : dict
+        Modality -> per-feature mean and scale used to standardise.
+    gallery_index_ : index
+        The gallery built by :meth:`index` (absent before).
     correlations_ : ndarray of shape (embed_dim_,)
         Canonical correlations on the training pairs (regularised).
 
@@ -293,7 +305,6 @@ class CCARetriever(_LinearRetriever):
         self.embed_dim_ = int(c)
 
 
-@_doc
 class PLSRetriever(_LinearRetriever):
     """Partial least squares (PLS-SVD) into a shared space.
 
@@ -304,15 +315,45 @@ class PLSRetriever(_LinearRetriever):
 
     Parameters
     ----------
-    {common}
+    query : str, default="text"
+        Modality of the queries at fit (the block whose rows describe the
+        ``target`` rows).  Either direction can be searched after fit.
+    target : str, default="image"
+        Modality of the gallery items at fit.
+    modalities : dict, optional
+        Modality name -> columns (width, slice or list), for numpy input
+        without ``modality__feature`` column names; see
+        :func:`skmm.compose.resolve_modalities`.
+    scale : bool, default=True
+        Standardise each block's features before fitting (means and
+        standard deviations of the training rows).
     n_components : int, default=64
         Component pairs kept (clipped to the smaller block width and the
         number of pairs).
-    {search_index}
+    search_index : {"exact", "faiss-flat", "faiss-ivf", "faiss-hnsw"} or index, \
+default="exact"
+        The index :meth:`index` builds (an index object is cloned).  See
+        :class:`ExactIndex` and :class:`FaissIndex`.
 
     Attributes
     ----------
-    {fitted}
+    n_features_in_ : int
+        Width of the table seen at fit.
+    feature_names_in_ : ndarray of str
+        Its column names (DataFrame input only).
+    modality_columns_ : dict
+        ``{query: positions, target: positions}`` in the fitted table.
+    n_pairs_ : int
+        Complete pairs used at fit.
+    embed_dim_ : int
+        Dimension of the shared space.
+    weights_ : dict
+        Modality -> ``(width, embed_dim_)`` projection of the standardised
+        block.
+    x_mean_, x_scale_ : dict
+        Modality -> per-feature mean and scale used to standardise.
+    gallery_index_ : index
+        The gallery built by :meth:`index` (absent before).
     singular_values_ : ndarray of shape (embed_dim_,)
         Singular values of the cross-covariance kept.
 
