@@ -628,6 +628,9 @@ class _SearchJob:
         except Exception as exc:
             trial.set_user_attr("error", _describe(exc))
             raise
+        seen = self._already_evaluated(trial)
+        if seen is not None:
+            return self._reuse(trial, seen)
         base = clone(search.estimator)
         final, prefix = final_step(base)
         final_params = final.get_params(deep=False)
@@ -705,6 +708,37 @@ class _SearchJob:
             trial.set_user_attr("error", f"the mean test score is {value}")
             raise ValueError(f"trial {trial.number}: the mean test score is {value}")
         return value
+
+    @staticmethod
+    def _already_evaluated(trial: Any) -> Any:
+        """A finished trial of the study with the same parameters, if any.
+
+        Training is deterministic for a fixed ``random_state``, so a
+        configuration drawn again (TPE does, in small discrete spaces) is
+        not trained again: its result is reused (or it is pruned again).
+        """
+        if not trial.params:
+            return None
+        optuna = _optuna()
+        states = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+        for other in trial.study.get_trials(deepcopy=False, states=states):
+            if other.number != trial.number and other.params == trial.params:
+                if other.state.name == "COMPLETE" or other.user_attrs.get(
+                    "pruned_at_epoch"
+                ):
+                    return other
+        return None
+
+    def _reuse(self, trial: Any, other: Any) -> float:
+        optuna = _optuna()
+        for key, value in other.user_attrs.items():
+            if key.startswith("split_") or key in ("fit_times", "score_times"):
+                trial.set_user_attr(key, value)
+        trial.set_user_attr("n_epochs", 0)
+        trial.set_user_attr("duplicate_of", int(other.number))
+        if other.state.name == "PRUNED":
+            raise optuna.TrialPruned(f"same parameters as pruned trial {other.number}")
+        return float(other.value)
 
     @staticmethod
     def _record(

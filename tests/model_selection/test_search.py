@@ -115,7 +115,8 @@ def test_pruning_stops_trials_early():
     pruner = optuna.pruners.ThresholdPruner(lower=1.5, n_warmup_steps=2)
     search = FusionSearchCV(
         _est(max_epochs=30),
-        {"fusion": ["concat", "gated"]},
+        {"lr": [1e-3, 2e-3, 3e-3]},
+        sampler="grid",
         n_trials=3,
         cv=3,
         pruner=pruner,
@@ -141,11 +142,12 @@ def test_median_pruner_prunes_a_hopeless_trial(tmp_path):
     study = optuna.create_study(
         study_name="queued", storage=f"sqlite:///{db}", direction="maximize"
     )
-    for lr in [3e-2] * 5 + [1e-7]:
+    lrs = [3e-2, 2.9e-2, 3.1e-2, 2.8e-2, 3.2e-2, 1e-7]
+    for lr in lrs:
         study.enqueue_trial({"lr": lr})
     search = FusionSearchCV(
         _est(max_epochs=20, fusion="concat"),
-        {"lr": [3e-2, 1e-7]},
+        {"lr": lrs},
         n_trials=6,
         cv=2,
         pruner=optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=3),
@@ -159,6 +161,28 @@ def test_median_pruner_prunes_a_hopeless_trial(tmp_path):
     assert (res["n_epochs"][:5] == 40).all()  # 2 folds x 20 epochs
     assert res["n_epochs"][5] < 20  # stopped inside its first fold
     assert np.isnan(res["mean_test_score"][5]) and res["rank_test_score"][5] == 6
+
+
+def test_a_configuration_drawn_again_is_not_trained_again():
+    X, y = _data()
+    search = FusionSearchCV(
+        _est(),
+        {"fusion": ["concat"], "lr": [1e-2]},
+        n_trials=3,
+        cv=2,
+        storage=None,
+        pruner=None,
+        refit=False,
+    ).fit(X, y)
+    res = search.cv_results_
+    assert list(res["n_epochs"]) == [8, 0, 0]  # 2 folds x 4 epochs, then reused
+    assert [t.user_attrs.get("duplicate_of") for t in search.study_.trials] == [
+        None,
+        0,
+        0,
+    ]
+    assert len(set(res["mean_test_score"])) == 1
+    np.testing.assert_array_equal(res["split1_test_score"], res["split1_test_score"][0])
 
 
 def test_failing_trial_is_recorded_and_the_study_goes_on():
