@@ -33,6 +33,8 @@ from skmm.utils._sklearn_compat import _safe_indexing as safe_indexing
 __all__ = ["FusionSearchCV"]
 
 _FINISHED = ("COMPLETE", "PRUNED", "FAIL")
+# consecutive draws of already evaluated configurations that end the search
+_MAX_REPEATS = 25
 
 
 def _optuna() -> Any:
@@ -556,6 +558,7 @@ class _SearchJob:
         self.refit_metric = refit_metric
         self.device: str | None = None
         self.first_error: BaseException | None = None
+        self.repeats = 0
         multi = hasattr(scorers, "_scorers")
         self.metric_names = list(scorers._scorers) if multi else ["score"]
         self.primary = refit_metric if multi else "score"
@@ -630,7 +633,13 @@ class _SearchJob:
             raise
         seen = self._already_evaluated(trial)
         if seen is not None:
+            self.repeats += 1
+            if self.repeats >= _MAX_REPEATS:
+                # the sampler keeps drawing evaluated configurations: a small
+                # discrete space is exhausted
+                trial.study.stop()
             return self._reuse(trial, seen)
+        self.repeats = 0
         base = clone(search.estimator)
         final, prefix = final_step(base)
         final_params = final.get_params(deep=False)

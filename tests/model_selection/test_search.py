@@ -185,6 +185,23 @@ def test_a_configuration_drawn_again_is_not_trained_again():
     np.testing.assert_array_equal(res["split1_test_score"], res["split1_test_score"][0])
 
 
+def test_an_exhausted_discrete_space_ends_the_search():
+    X, y = _data()
+    search = FusionSearchCV(
+        _est(max_epochs=2),
+        {"lr": [1e-2, 3e-2]},
+        n_trials=200,
+        cv=2,
+        storage=None,
+        pruner=None,
+        refit=False,
+        random_state=0,
+    ).fit(X, y)
+    n = len(search.cv_results_["params"])
+    assert n < 60  # stopped after 25 repeats in a row, not 200 trials
+    assert (search.cv_results_["n_epochs"] > 0).sum() == 2  # each lr trained once
+
+
 def test_failing_trial_is_recorded_and_the_study_goes_on():
     X, y = _data()
     grid = {"fusion": ["concat"], "lr": [1e-3, -1.0]}  # lr=-1 fails at fit
