@@ -295,7 +295,7 @@ def _compare(search, X, y, groups, out: Path, quick: bool):
         "LogisticRegression (text)": logistic(text_cols),
         "LogisticRegression (image)": logistic(image_cols),
     }
-    cv = list(GroupKFold(3 if quick else 5).split(X, y, groups))
+    cv = list(GroupKFold(3).split(X, y, groups))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         table = compare_models(
