@@ -19,7 +19,11 @@ from sklearn.utils import indexable
 
 from skmm.model_selection._pruning import EpochPruning
 from skmm.model_selection._space import FlatSpace, default_space, final_step
-from skmm.model_selection._storage import describe_storage, make_storage
+from skmm.model_selection._storage import (
+    absolute_storage,
+    describe_storage,
+    make_storage,
+)
 from skmm.utils._imports import import_optional
 from skmm.utils._sklearn_compat import (
     BaseSearchCV,
@@ -317,7 +321,9 @@ class FusionSearchCV(BaseSearchCV):
 
             n_jobs = max(1, (os.cpu_count() or 1) + 1 + n_jobs)
 
-        storage = make_storage(self.storage, n_jobs)
+        # absolute paths: worker processes may run in another folder
+        spec = absolute_storage(self.storage, n_jobs)
+        storage = make_storage(spec, n_jobs)
         name = self.study_name or f"skmm-search-{uuid.uuid4().hex[:12]}"
         level = optuna.logging.get_verbosity()
         if self.verbose < 2:  # no "A new study created" line
@@ -351,14 +357,12 @@ class FusionSearchCV(BaseSearchCV):
                 from joblib import Parallel, delayed
 
                 Parallel(n_jobs=n_jobs, backend="loky")(
-                    delayed(_worker)(
-                        job, self.storage, name, i, n_jobs, remaining, target
-                    )
+                    delayed(_worker)(job, spec, name, i, n_jobs, remaining, target)
                     for i in range(n_jobs)
                 )
                 study = optuna.load_study(
                     study_name=name,
-                    storage=make_storage(self.storage, n_jobs),
+                    storage=make_storage(spec, n_jobs),
                     sampler=self._make_sampler(0),
                     pruner=self._make_pruner(),
                 )

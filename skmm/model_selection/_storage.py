@@ -8,7 +8,13 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-__all__ = ["DEFAULT_JOURNAL", "DEFAULT_SQLITE", "describe_storage", "make_storage"]
+__all__ = [
+    "DEFAULT_JOURNAL",
+    "DEFAULT_SQLITE",
+    "absolute_storage",
+    "describe_storage",
+    "make_storage",
+]
 
 DEFAULT_SQLITE = "skmm_optuna.db"
 DEFAULT_JOURNAL = "skmm_optuna.journal"
@@ -97,6 +103,16 @@ def _rdb(url: str) -> Any:
             f"The storage {url.split('://')[0]!r} needs a database driver: {exc}. "
             "For PostgreSQL: pip install 'skmm[postgres]' (psycopg2-binary)."
         ) from exc
+
+
+def absolute_storage(spec: Any, n_jobs: int = 1) -> Any:
+    """``spec`` with file paths made absolute (``"auto"`` included), so that
+    worker processes whose working folder differs open the same file."""
+    if isinstance(spec, str) and spec == "auto":
+        spec = DEFAULT_JOURNAL if n_jobs > 1 else DEFAULT_SQLITE
+    if isinstance(spec, (str, os.PathLike)) and not _is_url(os.fspath(spec)):
+        return str(Path(os.fspath(spec)).expanduser().resolve())
+    return spec
 
 
 def describe_storage(spec: Any, n_jobs: int = 1) -> str:

@@ -52,9 +52,26 @@ def make_tiny_text_model(
     vocab += [f"##{c}" for c in "abcdefghijklmnopqrstuvwxyz"] + list(
         "abcdefghijklmnopqrstuvwxyz0123456789.,!?"
     )
-    (path / "vocab.txt").write_text("\n".join(vocab) + "\n")
+    # built from a `tokenizers` object: recent transformers ignore
+    # BertTokenizerFast(vocab_file=...), which would map every word to [UNK]
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors
+
+    ids = {w: i for i, w in enumerate(vocab)}
+    core = Tokenizer(models.WordPiece(ids, unk_token="[UNK]"))
+    core.normalizer = normalizers.BertNormalizer(lowercase=True)
+    core.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    core.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]",
+        pair="[CLS] $A [SEP] $B:1 [SEP]:1",
+        special_tokens=[("[CLS]", ids["[CLS]"]), ("[SEP]", ids["[SEP]"])],
+    )
     tokenizer = BertTokenizerFast(
-        vocab_file=str(path / "vocab.txt"), do_lower_case=True
+        tokenizer_object=core,
+        unk_token="[UNK]",
+        pad_token="[PAD]",
+        cls_token="[CLS]",
+        sep_token="[SEP]",
+        mask_token="[MASK]",
     )
     tokenizer.model_max_length = 64
     tokenizer.save_pretrained(path)
