@@ -200,3 +200,13 @@ def test_minilm_int8_cosine_to_float32():
     )
     cos = np.sum(q * fp32, axis=1)
     assert cos.mean() >= 0.99 and cos.min() > 0.97, cos
+
+
+def test_tiny_model_tokenizer_knows_its_words(tiny_text_model):
+    # guards the test fixture itself: distinct words must not all be [UNK]
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(tiny_text_model)
+    ids = tok("a red apple")["input_ids"]
+    assert tok.unk_token_id not in ids
+    assert ids != tok("a green apple")["input_ids"]
