@@ -262,13 +262,9 @@ def plot_fold_scores(
     Path
         The file written.
     """
-    from skmm.utils._imports import import_optional
+    from skmm.utils._imports import import_pyplot
 
-    import_optional("matplotlib", extra="plot")
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    plt = import_pyplot()
 
     metric = metric or table.attrs["metric"]
     scores = table.attrs["fold_scores"][metric]

@@ -33,13 +33,9 @@ def plot_search(
     """
     import warnings
 
-    from skmm.utils._imports import import_optional
+    from skmm.utils._imports import import_pyplot
 
-    import_optional("matplotlib", extra="plot")
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    plt = import_pyplot()
     import optuna
     from optuna.visualization import matplotlib as ovm
 

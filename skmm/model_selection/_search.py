@@ -415,7 +415,7 @@ class FusionSearchCV(BaseSearchCV):
                 stacklevel=3,
             )
         start = min(t.datetime_start for t in trials if t.datetime_start is not None)
-        space = self._space()
+        space = job.space
         optuna = _optuna()
         names = job.metric_names
         n = len(trials)
@@ -563,6 +563,10 @@ class _SearchJob:
         self.device: str | None = None
         self.first_error: BaseException | None = None
         self.repeats = 0
+        # resolved once, not per trial
+        self.space = search._space()
+        optuna = _optuna()
+        self.pruning = not isinstance(search._make_pruner(), optuna.pruners.NopPruner)
         multi = hasattr(scorers, "_scorers")
         self.metric_names = list(scorers._scorers) if multi else ["score"]
         self.primary = refit_metric if multi else "score"
@@ -631,7 +635,7 @@ class _SearchJob:
         optuna = _optuna()
         search = self.search
         try:
-            params = search._space()(trial)
+            params = self.space(trial)
         except Exception as exc:
             trial.set_user_attr("error", _describe(exc))
             raise
@@ -649,9 +653,7 @@ class _SearchJob:
         final_params = final.get_params(deep=False)
         if self.device is not None and final_params.get("device") == "auto":
             params = {prefix + "device": self.device, **params}
-        prunable = "callbacks" in final_params and not isinstance(
-            search._make_pruner(), optuna.pruners.NopPruner
-        )
+        prunable = self.pruning and "callbacks" in final_params
         stride = int(final_params.get("max_epochs", 1000) or 1000)
         results: dict[str, list] = {}
         fit_times, score_times, epochs = [], [], 0

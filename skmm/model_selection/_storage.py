@@ -85,13 +85,11 @@ def make_storage(spec: Any, n_jobs: int = 1) -> Any:
 def _rdb(url: str) -> Any:
     import optuna
 
-    kwargs: dict[str, Any] = {}
+    # heartbeats: a killed worker's trial is failed (not left running) on resume
+    kwargs: dict[str, Any] = {"heartbeat_interval": 30, "grace_period": 90}
     if url.startswith("sqlite"):
-        # a killed worker's trial is failed (not left running) on resume
-        kwargs.update(heartbeat_interval=30, grace_period=90)
         kwargs["engine_kwargs"] = {"connect_args": {"timeout": 60}}
     else:
-        kwargs.update(heartbeat_interval=30, grace_period=90)
         kwargs["engine_kwargs"] = {"pool_pre_ping": True}
     try:
         with warnings.catch_warnings():
@@ -101,7 +99,7 @@ def _rdb(url: str) -> Any:
     except ImportError as exc:  # a database driver is missing
         raise ImportError(
             f"The storage {url.split('://')[0]!r} needs a database driver: {exc}. "
-            "For PostgreSQL: pip install 'skmm[postgres]' (psycopg2-binary)."
+            "For PostgreSQL: pip install 'skmm[postgres]' (psycopg 3)."
         ) from exc
 
 

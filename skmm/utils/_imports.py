@@ -45,3 +45,18 @@ def import_optional(
             f"The optional dependency {pkg!r} is required for this feature but "
             f"could not be imported ({exc}). Install it with: {hint}"
         ) from exc
+
+
+def import_pyplot() -> ModuleType:
+    """``matplotlib.pyplot`` with a non-interactive backend (Agg unless one
+    was chosen), or an error naming the ``plot`` extra.
+
+    Examples
+    --------
+    >>> plt = import_pyplot()  # doctest: +SKIP
+    """
+    matplotlib = import_optional("matplotlib", extra="plot")
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    return plt
