@@ -296,6 +296,7 @@ retrievers = Registry(
         "cca": "skmm.retrieval:CCARetriever",
         "pls": "skmm.retrieval:PLSRetriever",
         "contrastive": "skmm.retrieval:ContrastiveRetriever",
+        "two_tower": "skmm.retrieval:TwoTowerRetriever",
     },
 )
 """Cross-modal retrievers (filled by :mod:`skmm.retrieval`)."""

@@ -34,3 +34,19 @@ def tiny_text_model(tmp_path_factory):
     from skmm.testing import make_tiny_text_model
 
     return make_tiny_text_model(tmp_path_factory.mktemp("tiny_bert"))
+
+
+@pytest.fixture
+def text_encoder(tiny_text_model):
+    """A TextEncoder on the tiny 2-layer BERT (a fine-tunable tower)."""
+    from skmm.text import TextEncoder
+
+    return TextEncoder(str(tiny_text_model), verbose=0, device="cpu")
+
+
+@pytest.fixture
+def image_encoder():
+    """MobileNetV2 at 32 px (a fine-tunable tower; needs its weights package)."""
+    from skmm.image import ImageEncoder
+
+    return ImageEncoder("mobilenet_v2", size=32, verbose=0, device="cpu")

@@ -28,14 +28,24 @@ def demo_run(tmp_path_factory):
 def test_demo_prints_both_tables_and_writes_the_report(demo_run, capsys):
     result, out = demo_run
     retrieval = result["retrieval"]
-    assert list(retrieval.index) == ["Ridge", "CCA", "PLS", "Contrastive"]
+    assert list(retrieval.index) == [
+        "Ridge",
+        "CCA",
+        "PLS",
+        "Contrastive",
+        "TwoTower (fine-tuned)",
+    ]
     for col in ("t->i R@1", "t->i R@5", "t->i R@10", "i->t R@1", "i->t R@10"):
         values = retrieval[col].to_numpy()
         assert ((values >= 0) & (values <= 1)).all()
     # with 20 test concepts, chance R@10 is 0.5: the retrievers are better
     assert retrieval["t->i R@10"].max() > 0.5
     comparison = result["comparison"]
-    assert len(comparison) == 4 and comparison.index[0] == comparison.attrs["best"]
+    assert len(comparison) == 5 and comparison.index[0] == comparison.attrs["best"]
+    assert any("fine-tuned" in str(i) for i in comparison.index)
+    verdict = result["verdict"]  # printed in the summary and on the page
+    assert "retrieval winner" in verdict and "classification winner" in verdict
+    assert "fine-tuned two-tower" in verdict
     assert np.isnan(comparison["p_value"].iloc[0])
     search = result["search"]
     assert len(search.cv_results_["params"]) == 4
@@ -61,7 +71,13 @@ def test_demo_report_renders(demo_run, browser):  # noqa: F811
         assert img["complete"] and img["naturalWidth"] > 0, img
     assert _browser_errors(browser) == []
     text = browser.execute_script("return document.body.innerText")
-    for phrase in ("Cross-modal retrieval", "FusionSearchCV", "compare_models"):
+    for phrase in (
+        "Cross-modal retrieval",
+        "FusionSearchCV",
+        "compare_models",
+        "Verdict",
+        "fine-tuned",
+    ):
         assert phrase in text
     shot = out / "screenshot.png"
     assert browser.save_screenshot(str(shot))

@@ -111,6 +111,17 @@ class _BaseFusionEstimator(BaseEstimator):
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "callbacks": [list, None],
+        "encoders": [dict, None],
+        "columns": [dict, None],
+        "unfreeze": [
+            Interval(numbers.Integral, 0, None, closed="left"),
+            StrOptions({"all"}),
+            dict,
+        ],
+        "tower_lr": [Interval(numbers.Real, 0, None, closed="neither"), dict],
+        "lora": [Interval(numbers.Integral, 1, None, closed="left"), dict, None],
+        "augment_views": [Interval(numbers.Integral, 0, None, closed="left")],
+        "precision": [StrOptions({"auto", "bf16", "fp32"})],
     }
 
     def __init__(
@@ -133,6 +144,13 @@ class _BaseFusionEstimator(BaseEstimator):
         random_state: int | np.random.RandomState | None = None,
         verbose: int = 0,
         callbacks: list | None = None,
+        encoders: dict | None = None,
+        columns: dict | None = None,
+        unfreeze: Any = 0,
+        tower_lr: Any = 1e-4,
+        lora: Any = None,
+        augment_views: int = 0,
+        precision: str = "auto",
         **fusion_params: Any,
     ) -> None:
         self.fusion = fusion
@@ -152,6 +170,13 @@ class _BaseFusionEstimator(BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
         self.callbacks = callbacks
+        self.encoders = encoders
+        self.columns = columns
+        self.unfreeze = unfreeze
+        self.tower_lr = tower_lr
+        self.lora = lora
+        self.augment_views = augment_views
+        self.precision = precision
         # kept private so that sklearn's check of init attributes holds; they
         # are parameters through get_params / set_params
         self._fusion_settings: dict[str, Any] = {}
@@ -353,17 +378,35 @@ class _BaseFusionEstimator(BaseEstimator):
         fusion_cls, knobs, label = self._resolve_fusion()
         index = getattr(X, "index", None)
         is_regressor = isinstance(self, RegressorMixin)
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            dtype=[np.float32, np.float64],
-            ensure_all_finite="allow-nan",
-            multi_output=is_regressor,
-            y_numeric=is_regressor,
-        )
+        tuned = None
+        self.__dict__.pop("_tuned_delta", None)
+        if self.encoders is not None:
+            from skmm.fusion._tuned import prepare_tuned
+
+            tuned = prepare_tuned(self, X)
+            _, y = validate_data(
+                self,
+                np.zeros((len(tuned["features"]), 1)),
+                y,
+                multi_output=is_regressor,
+                y_numeric=is_regressor,
+            )
+            self.n_features_in_ = len(tuned["names"])
+            self.feature_names_in_ = np.asarray(tuned["names"], dtype=object)
+            X = tuned["features"]
+            self.modalities_, self._blocks_from_names = tuned["blocks"], False
+        else:
+            X, y = validate_data(
+                self,
+                X,
+                y,
+                dtype=[np.float32, np.float64],
+                ensure_all_finite="allow-nan",
+                multi_output=is_regressor,
+                y_numeric=is_regressor,
+            )
+            self.modalities_, self._blocks_from_names = self._find_blocks(X)
         name = type(self).__name__
-        self.modalities_, self._blocks_from_names = self._find_blocks(X)
         # own, writable, row-major copy (a DataFrame's values are often
         # column-major, which makes every batch gather strided)
         X = np.array(X, dtype=np.float32, order="C")
@@ -414,20 +457,43 @@ class _BaseFusionEstimator(BaseEstimator):
         callbacks += list(self.callbacks or [])
 
         devices = [device.index or 0] if device.type == "cuda" else []
+        module_kwargs = {
+            "fusion_cls": fusion_cls,
+            "blocks": {m: idx.tolist() for m, idx in self.modalities_.items()},
+            "n_outputs": n_outputs,
+            "hidden_dim": self.hidden_dim,
+            "dropout": self.dropout,
+            "missing": self.missing,
+            "modality_dropout": self.modality_dropout,
+            "mean": mean.astype(np.float32),
+            "scale": scale.astype(np.float32),
+            "fusion_params": knobs,
+        }
+        module_cls: Any = FusionNetwork
+        extra: dict[str, Any] = {}
+        if tuned is not None:
+            from skmm.fusion._tuned import TunedFusionNetwork, _per_modality
+
+            self._tuned_config = dict(module_kwargs)
+            module_cls = TunedFusionNetwork
+            extra = {
+                "module__towers": tuned["towers"],
+                "module__banks": tuned["banks"],
+                "module__row_items": tuned["row_items"],
+                "module__precision": self.precision,
+            }
+            tower_lr = _per_modality(self, self.tower_lr, "tower_lr", 1e-4)
+            extra["optimizer__param_groups"] = [
+                (f"suffixes.{m}.*", {"lr": float(tower_lr[m])}) for m in tuned["towers"]
+            ]
+            # the net's input is the row id; the towers compute the blocks
+            X = np.arange(X.shape[0], dtype=np.float32)[:, None]
         with torch.random.fork_rng(devices=devices):
             torch.manual_seed(seed)
             net = FusionNet(
-                module=FusionNetwork,
-                module__fusion_cls=fusion_cls,
-                module__blocks={m: idx.tolist() for m, idx in self.modalities_.items()},
-                module__n_outputs=n_outputs,
-                module__hidden_dim=self.hidden_dim,
-                module__dropout=self.dropout,
-                module__missing=self.missing,
-                module__modality_dropout=self.modality_dropout,
-                module__mean=mean.astype(np.float32),
-                module__scale=scale.astype(np.float32),
-                module__fusion_params=knobs,
+                module=module_cls,
+                **{f"module__{k}": v for k, v in module_kwargs.items()},
+                **extra,
                 criterion=self._criterion,
                 criterion__reduction="none",
                 optimizer=torch.optim.AdamW,
@@ -462,10 +528,16 @@ class _BaseFusionEstimator(BaseEstimator):
         self.net_ = net
         self.n_iter_ = len(net.history)
         self.fusion_module_name_ = label.partition("=")[2].strip("'")
+        if tuned is not None:
+            from skmm.fusion._tuned import drop_banks
+
+            drop_banks(net.module_)
         return self
 
     # ------------------------------------------------------------ predicting
     def _logits(self, X: Any) -> np.ndarray:
+        if getattr(self, "encoders", None) is not None:
+            return self._tuned_logits(X)
         X, _ = self._validate_X(X)
         Xt = torch.from_numpy(X)
         if torch.device(self.net_.device).type != "cpu":
@@ -483,6 +555,41 @@ class _BaseFusionEstimator(BaseEstimator):
         with torch.no_grad():
             out = [module(xb.double()) for xb, _ in iterator]
         return torch.cat(out).numpy()
+
+    def _tuned_logits(self, X: Any) -> np.ndarray:
+        """Logits of a raw table through the fine-tuned towers."""
+        from skmm.fusion._tuned import tuned_features, tuned_module
+
+        check_is_fitted(self)
+        feats = torch.from_numpy(tuned_features(self, X))
+        inner = tuned_module(self).inner
+        device = inner.mean.device
+        if device.type != "cpu":
+            was = inner.training
+            inner.eval()
+            try:
+                with torch.no_grad():
+                    return inner(feats.to(device)).float().cpu().numpy()
+            finally:
+                inner.train(was)
+        # as in _logits: a float64 copy, so a row's prediction does not
+        # depend on the other rows of its batch
+        module = copy.deepcopy(inner).double().eval()
+        with torch.no_grad():
+            out = [
+                module(feats[s : s + 1024].double())
+                for s in range(0, feats.shape[0], 1024)
+            ]
+        return torch.cat(out).numpy()
+
+    def __getstate__(self) -> dict:
+        state = dict(super().__getstate__())
+        if state.get("encoders") is not None and "net_" in state:
+            from skmm.fusion._tuned import getstate
+
+            # the tuned delta (safetensors), not the towers' base weights
+            state = getstate(self, state)
+        return state
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -549,6 +656,30 @@ _DOC_PARAMS = """
     callbacks : list of skorch callbacks, default=None
         Extra skorch callbacks (e.g. for pruning in a search); used as
         given, not cloned.
+    encoders : dict, default=None
+        Modality -> encoder (``{"text": TextEncoder("minilm"), "image":
+        ImageEncoder("mobilenet_v2")}``): ``X`` is then a DataFrame of *raw*
+        columns, each encoder is a tower (see :mod:`skmm.finetune`) whose
+        output is that modality's block, and its last ``unfreeze`` blocks
+        train with the fusion module.  A missing cell is a masked modality,
+        as an all-NaN block is.  ``None``: ``X`` holds feature blocks.
+    columns : dict, default=None
+        Modality -> column of ``X`` with ``encoders``; by default the column
+        named as the modality.
+    unfreeze : int, "all" or dict, default=0
+        With ``encoders``: trainable last blocks per tower (transformer
+        layers, CNN blocks); ``0`` keeps the encoders frozen (their prefix
+        is then the embedding itself).
+    tower_lr : float or dict, default=1e-4
+        Learning rate of the trainable tower blocks, one or per modality.
+    lora : int, dict or None, default=None
+        LoRA rank of adapters on unfrozen transformer layers (``peft``, extra
+        ``lora``) instead of training their weights.
+    augment_views : int, default=0
+        Augmented views (random resized crops) per training image, computed
+        through the frozen prefix once and sampled per epoch.
+    precision : {"auto", "bf16", "fp32"}, default="auto"
+        bf16 autocast of the towers on CUDA (``"auto"``, ``"bf16"``).
     **fusion_params
         The strategy's own settings as ``fusion__<knob>`` (e.g.
         ``fusion__rank=8`` for ``"lowrank"``).  They are sklearn parameters
@@ -567,6 +698,9 @@ _DOC_ATTRS = """
         Epochs trained.
     fusion_module_name_ : str
         The fusion strategy used.
+    encoders_ : dict
+        With ``encoders``: the fitted encoder of each tower; ``unfreeze_``
+        and ``depth_`` give each tower's trainable blocks and depth.
     n_features_in_ : int
         Number of columns seen at fit.
     feature_names_in_ : ndarray of str

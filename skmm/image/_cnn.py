@@ -311,6 +311,28 @@ class ImageEncoder(PretrainedMixin, _ImageEncoderBase):
                 out = torch.nn.functional.normalize(out, p=2, dim=1)
         return out.float().cpu().numpy()
 
+    # -- fine-tuning ---------------------------------------------------------
+    def _tower_depth(self) -> int:
+        """CNN blocks of the architecture (MobileNetV2 19, EfficientNet-Lite0 18)."""
+        return {"mobilenet_v2": 19, "efficientnet_lite0": 18}[self.model]
+
+    def _make_tower(self, unfreeze: Any, *, owner: str = "ImageEncoder", **kw: Any):
+        """The trainable tower of this (fitted) encoder: its last ``unfreeze``
+        CNN blocks train (MobileNetV2 has 19, EfficientNet-Lite0 18); see
+        :func:`skmm.finetune.make_tower`."""
+        from skmm.finetune._towers import ImageTower, resolve_unfreeze
+
+        check_is_fitted(self, "n_features_out_")
+        depth = len(self._get_model().net.feature_blocks())
+        n = resolve_unfreeze(unfreeze, depth, "image", owner)
+        return ImageTower(
+            self,
+            n,
+            augment_views=int(kw.get("augment_views", 0)),
+            augment_flip=bool(kw.get("augment_flip", False)),
+            seed=int(kw.get("seed", 0)),
+        )
+
     # -- ImageNet classification ---------------------------------------------
     def predict_imagenet(self, X: Any, top_k: int = 5) -> tuple[np.ndarray, np.ndarray]:
         """The ``top_k`` ImageNet-1k classes of each image.

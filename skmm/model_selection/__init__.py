@@ -7,7 +7,9 @@
 - :func:`compare_models`: the same folds for every candidate, mean/std per
   metric and the corrected resampled t-test against the best;
 - :func:`fusion_space`, :class:`FlatSpace`: the default space and a
-  GridSearchCV-like flat one; :func:`plot_search`, :func:`plot_fold_scores`.
+  GridSearchCV-like flat one; :func:`tuning_space`: how deep to fine-tune
+  each tower (``unfreeze``, ``tower_lr``, ``lora``); :func:`plot_search`,
+  :func:`plot_fold_scores`.
 """
 
 from skmm.model_selection._compare import (
@@ -18,7 +20,13 @@ from skmm.model_selection._compare import (
 from skmm.model_selection._plots import plot_search
 from skmm.model_selection._pruning import EpochPruning
 from skmm.model_selection._search import FusionSearchCV
-from skmm.model_selection._space import FlatSpace, default_space, fusion_space
+from skmm.model_selection._space import (
+    FlatSpace,
+    default_space,
+    fusion_space,
+    tower_depths,
+    tuning_space,
+)
 
 __all__ = [
     "EpochPruning",
@@ -30,4 +38,6 @@ __all__ = [
     "fusion_space",
     "plot_fold_scores",
     "plot_search",
+    "tower_depths",
+    "tuning_space",
 ]

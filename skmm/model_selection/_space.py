@@ -101,12 +101,98 @@ def fusion_space(
     return params
 
 
+def tower_depths(encoders: Mapping[str, Any] | None) -> dict[str, int]:
+    """Modality -> how many blocks its encoder's tower can unfreeze (0 for
+    encoders that can only be locked), read without loading weights."""
+    out = {}
+    for m, enc in (encoders or {}).items():
+        depth = getattr(enc, "_tower_depth", None)
+        out[m] = int(depth()) if depth is not None else 0
+    return out
+
+
+def tuning_space(
+    trial: Any,
+    depths: Mapping[str, int],
+    *,
+    modalities: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    prefix: str = "",
+) -> dict[str, Any]:
+    """How deep to fine-tune each tower: the sub-space of fine-tuning
+    estimators (``FusionClassifier(encoders=...)``, ``TwoTowerRetriever``).
+
+    For each tower that can train, ``unfreeze.<modality>`` (0 .. at most 4
+    transformer layers or 6 CNN blocks, never more than its depth), and when
+    it trains, ``tower_lr.<modality>`` (1e-5 .. 1e-3, log); with a tuned text
+    tower, ``lora`` (rank 0 = off, 4, 16).
+
+    Parameters
+    ----------
+    trial : optuna.trial.Trial
+    depths : dict
+        Modality -> tower depth (see :func:`tower_depths`).
+    modalities : dict, optional
+        Modality -> its kind (``"text"``, ``"image"``); by default the
+        modality's name.
+    overrides : dict, optional
+        Trial parameter name -> choices, distribution or fixed value.
+    prefix : str, default=""
+        Prepended to the returned parameter names.
+
+    Returns
+    -------
+    dict
+        ``{"unfreeze": {...}, "tower_lr": {...}, "lora": rank or None}``
+        (prefixed).
+
+    Examples
+    --------
+    >>> import optuna
+    >>> trial = optuna.trial.FixedTrial({"unfreeze.text": 2,
+    ...     "tower_lr.text": 3e-5, "unfreeze.image": 0, "lora": 0})
+    >>> tuning_space(trial, {"text": 6, "image": 19})
+    {'unfreeze': {'text': 2, 'image': 0}, 'tower_lr': {'text': 3e-05}, 'lora': None}
+    """
+    import optuna
+
+    overrides = dict(overrides or {})
+    kinds = dict(modalities or {})
+    unfreeze: dict[str, int] = {}
+    tower_lr: dict[str, float] = {}
+    text_tuned = False
+    for m, depth in depths.items():
+        if depth <= 0:
+            unfreeze[m] = 0
+            continue
+        kind = kinds.get(m, m)
+        top = min(depth, 4 if kind == "text" else 6)
+        dist = optuna.distributions.IntDistribution(0, top)
+        n = suggest(trial, f"unfreeze.{m}", overrides.pop(f"unfreeze.{m}", dist))
+        unfreeze[m] = int(n)
+        if n:
+            lr = optuna.distributions.FloatDistribution(1e-5, 1e-3, log=True)
+            tower_lr[m] = suggest(
+                trial, f"tower_lr.{m}", overrides.pop(f"tower_lr.{m}", lr)
+            )
+            text_tuned |= kind == "text"
+    params: dict[str, Any] = {prefix + "unfreeze": unfreeze}
+    if tower_lr:
+        params[prefix + "tower_lr"] = tower_lr
+    if text_tuned:
+        rank = suggest(trial, "lora", overrides.pop("lora", [0, 4, 16]))
+        params[prefix + "lora"] = int(rank) or None
+    return params
+
+
 def default_space(estimator: Any) -> Callable[[Any], dict[str, Any]]:
     """The default ``space(trial)`` of an estimator (or Pipeline ending in one).
 
-    Fusion estimators get :func:`fusion_space`; any other estimator class
-    with a ``search_space(trial)`` classmethod (e.g.
-    :class:`skmm.retrieval.ContrastiveRetriever`) gets its own.
+    Fusion estimators get :func:`fusion_space` (plus :func:`tuning_space`
+    when they fine-tune ``encoders``); any other estimator class with a
+    ``search_space(trial)`` classmethod (e.g.
+    :class:`skmm.retrieval.ContrastiveRetriever`) gets its own, called with
+    ``estimator=`` when it takes it (so a space can read the towers' depths).
 
     Parameters
     ----------
@@ -124,10 +210,14 @@ def default_space(estimator: Any) -> Callable[[Any], dict[str, Any]]:
     """
     final, prefix = final_step(estimator)
     if "fusion" in final.get_params(deep=False) and hasattr(final, "_resolve_fusion"):
-        return _PrefixedFusionSpace(prefix)
+        encoders = getattr(final, "encoders", None)
+        return _PrefixedFusionSpace(prefix, tower_depths(encoders))
     own = getattr(type(final), "search_space", None)
     if own is not None:
-        return _PrefixedOwnSpace(type(final), prefix)
+        import inspect
+
+        takes = "estimator" in inspect.signature(own).parameters
+        return _PrefixedOwnSpace(type(final), prefix, final if takes else None)
     raise TypeError(
         f"{type(final).__name__} declares no search space; pass "
         "param_distributions (a dict like GridSearchCV's param_grid, or a "
@@ -136,20 +226,29 @@ def default_space(estimator: Any) -> Callable[[Any], dict[str, Any]]:
 
 
 class _PrefixedFusionSpace:
-    def __init__(self, prefix: str) -> None:
+    def __init__(self, prefix: str, depths: dict[str, int] | None = None) -> None:
         self.prefix = prefix
+        self.depths = depths or {}
 
     def __call__(self, trial: Any) -> dict[str, Any]:
-        return fusion_space(trial, prefix=self.prefix)
+        params = fusion_space(trial, prefix=self.prefix)
+        if any(self.depths.values()):
+            params.update(tuning_space(trial, self.depths, prefix=self.prefix))
+        return params
 
 
 class _PrefixedOwnSpace:
-    def __init__(self, cls: type, prefix: str) -> None:
+    def __init__(self, cls: type, prefix: str, estimator: Any = None) -> None:
         self.cls = cls
         self.prefix = prefix
+        self.estimator = estimator
 
     def __call__(self, trial: Any) -> dict[str, Any]:
-        return {self.prefix + k: v for k, v in self.cls.search_space(trial).items()}
+        if self.estimator is not None:
+            space = self.cls.search_space(trial, estimator=self.estimator)
+        else:
+            space = self.cls.search_space(trial)
+        return {self.prefix + k: v for k, v in space.items()}
 
 
 class _OverridingTrial:

@@ -7,7 +7,9 @@ either modality into one shared space:
 - :class:`RidgeRetriever`, :class:`CCARetriever`, :class:`PLSRetriever`:
   linear baselines;
 - :class:`ContrastiveRetriever`: a projection tower per modality trained
-  with symmetric InfoNCE and a learnable temperature (through skorch).
+  with symmetric InfoNCE and a learnable temperature (through skorch);
+- :class:`TwoTowerRetriever`: the pretrained encoders themselves fine-tuned
+  as two towers (partial unfreezing or LoRA) on raw texts and images.
 
 All share ``fit(X)``, ``embed(X, modality=...)``, ``index(X_gallery)``,
 ``search(X_query, k) -> (indices, scores)`` and ``score(X)`` (hit-rate
@@ -37,6 +39,7 @@ from skmm.retrieval._base import BaseRetriever
 from skmm.retrieval._contrastive import ContrastiveRetriever
 from skmm.retrieval._index import BaseIndex, ExactIndex, FaissIndex, load_index
 from skmm.retrieval._linear import CCARetriever, PLSRetriever, RidgeRetriever
+from skmm.retrieval._two_tower import TwoTowerRetriever
 from skmm.retrieval._validation import MissingModalityWarning
 
 __all__ = [
@@ -49,6 +52,7 @@ __all__ = [
     "MissingModalityWarning",
     "PLSRetriever",
     "RidgeRetriever",
+    "TwoTowerRetriever",
     "load_index",
 ]
 
@@ -57,6 +61,7 @@ _BUILTIN_RETRIEVERS = {
     "cca": CCARetriever,
     "pls": PLSRetriever,
     "contrastive": ContrastiveRetriever,
+    "two_tower": TwoTowerRetriever,
 }
 
 for _name, _cls in _BUILTIN_RETRIEVERS.items():

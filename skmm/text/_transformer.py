@@ -14,7 +14,7 @@ from skmm.exceptions import MissingModelError
 from skmm.text._common import _TextEncoderBase
 from skmm.utils._device import resolve_device
 from skmm.utils._hf import quiet_hf_progress
-from skmm.utils._sklearn_compat import Interval, StrOptions
+from skmm.utils._sklearn_compat import Interval, StrOptions, check_is_fitted
 from skmm.utils._weights import KNOWN_WEIGHTS, resolve_weights
 
 __all__ = ["TextEncoder"]
@@ -293,6 +293,25 @@ class TextEncoder(PretrainedMixin, _TextEncoderBase):
                 return int(limit)
         limit = getattr(tokenizer, "model_max_length", 512) or 512
         return int(min(limit, 512))
+
+    # -- fine-tuning ---------------------------------------------------------
+    def _tower_depth(self) -> int:
+        """Transformer layers (from config.json, without loading weights)."""
+        path = _resolve_model_dir(self.model, "text") / "config.json"
+        config = json.loads(path.read_text())
+        return int(config.get("num_hidden_layers") or config.get("n_layers") or 0)
+
+    def _make_tower(self, unfreeze: Any, *, owner: str = "TextEncoder", **kw: Any):
+        """The trainable tower of this (fitted) encoder: its last ``unfreeze``
+        transformer layers train (``"all"``: the embeddings too); ``lora``
+        adapts them with low-rank adapters instead.  See
+        :func:`skmm.finetune.make_tower`."""
+        from skmm.finetune._towers import TextTower, _find_layers, resolve_unfreeze
+
+        check_is_fitted(self, "n_features_out_")
+        depth = len(_find_layers(self._get_model().model))
+        n = resolve_unfreeze(unfreeze, depth, "text", owner)
+        return TextTower(self, n, lora=kw.get("lora"), full=unfreeze == "all")
 
     # -- encoder hooks -----------------------------------------------------
     def _batch_order(self, cells: list) -> np.ndarray:

@@ -125,6 +125,19 @@ class _MBConvBlock(nn.Module):
         return x + inputs if self.skip else x
 
 
+class _ConvStage(nn.Module):
+    """conv -> batch norm (or its folded identity) -> ReLU6, sharing the
+    network's own modules (the stem and head as blocks)."""
+
+    def __init__(self, conv: nn.Module, bn: nn.Module):
+        super().__init__()
+        self.conv = conv
+        self.bn = bn
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.relu6(self.bn(self.conv(x)))
+
+
 class EfficientNetLite(nn.Module):
     """EfficientNet-Lite0..4 backbone + classifier.
 
@@ -187,6 +200,16 @@ class EfficientNetLite(nn.Module):
     def forward_head(self, pooled: torch.Tensor) -> torch.Tensor:
         """Logits from pooled ``(n, 1280)`` features."""
         return self._fc(self._dropout(pooled))
+
+    def feature_blocks(self) -> list[nn.Module]:
+        """The blocks of :meth:`forward_features`, in order (the stem, the
+        MBConv blocks, the head conv); applying them one after the other is
+        ``forward_features``.  Fine-tuning cuts this list."""
+        return [
+            _ConvStage(self._conv_stem, self._bn0),
+            *self._blocks,
+            _ConvStage(self._conv_head, self._bn1),
+        ]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.forward_head(self.forward_features(x).mean(dim=(2, 3)))

@@ -117,6 +117,12 @@ class MobileNetV2(nn.Module):
         """Logits from pooled ``(n, 1280)`` features."""
         return self.classifier(pooled)
 
+    def feature_blocks(self) -> list[nn.Module]:
+        """The blocks of :meth:`forward_features`, in order (19: the stem,
+        17 inverted residuals, the 1x1 head conv); applying them one after
+        the other is ``forward_features``.  Fine-tuning cuts this list."""
+        return list(self.features)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         pooled = self.forward_features(x).mean(dim=(2, 3))
         return self.forward_head(pooled)
