@@ -39,6 +39,7 @@ def main() -> None:
     p.add_argument("--size", type=int, default=128)
     p.add_argument("--unfreeze", type=int, default=2)
     p.add_argument("--epochs", type=int, default=15)
+    p.add_argument("--views", type=int, default=0, help="augmented views per image")
     p.add_argument("--fusion", default="concat")
     p.add_argument("--C", type=float, default=0.01, help="logistic's C (the demo's)")
     p.add_argument("--out", type=Path, default=OUT / "finetune_classify.json")
@@ -91,6 +92,7 @@ def main() -> None:
             encoders={"text": text_enc, "image": image_enc},
             columns={"text": "raw_text", "image": "raw_image"},
             unfreeze={"text": 0, "image": args.unfreeze},
+            augment_views=args.views,
             **common,
         ),
     }

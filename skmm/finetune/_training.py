@@ -315,6 +315,27 @@ def load_delta(module: nn.Module, blob: bytes) -> None:
     module.load_state_dict(tensors, strict=False)
 
 
+def per_modality(value: Any, name: str, default: Any, modalities: list, owner: str):
+    """A per-tower setting as ``{modality: value}``: one value for every
+    tower, or a dict (towers it leaves out take ``default``, itself a value
+    or a dict); a modality without a tower is an error."""
+    if value is None:
+        value = default
+    if not isinstance(value, dict):
+        return {m: value for m in modalities}
+    unknown = set(value) - set(modalities)
+    if unknown:
+        raise ValueError(
+            f"{owner}: {name} names modalities {sorted(unknown)} that have no "
+            f"tower; the towers are {list(modalities)}."
+        )
+    fallback = default if isinstance(default, dict) else {}
+    return {
+        m: value.get(m, fallback.get(m) if isinstance(default, dict) else default)
+        for m in modalities
+    }
+
+
 def seed_from(random_state: Any) -> int:
     from sklearn.utils import check_random_state
 

@@ -25,6 +25,7 @@ from skmm.finetune._training import (
     TowerBank,
     autocast_context,
     load_delta,
+    per_modality,
     prepare_column,
     save_delta,
 )
@@ -132,18 +133,7 @@ def _columns(est: Any, X: Any) -> dict[str, tuple[list, str, list]]:
 
 
 def _per_modality(est: Any, value: Any, name: str, default: Any) -> dict:
-    mods = list(est.encoders)
-    if value is None:
-        value = default
-    if isinstance(value, dict):
-        unknown = set(value) - set(mods)
-        if unknown:
-            raise ValueError(
-                f"{type(est).__name__}: {name} names modalities {sorted(unknown)} "
-                f"that have no encoder; the encoders are {mods}."
-            )
-        return {m: value.get(m, default) for m in mods}
-    return {m: value for m in mods}
+    return per_modality(value, name, default, list(est.encoders), type(est).__name__)
 
 
 def _build_towers(est: Any, encoders: dict, unfreeze: dict, lora: dict, views: int):

@@ -423,23 +423,10 @@ default="exact"
 
     # ------------------------------------------------------------ helpers
     def _per_modality(self, value: Any, name: str, default: Any) -> dict:
-        roles = (self.query, self.target)
-        if value is None:
-            value = default
-        if isinstance(value, dict):
-            unknown = set(value) - set(_MODALITIES)
-            if unknown:
-                raise ValueError(
-                    f"{type(self).__name__}: {name} names unknown modalities "
-                    f"{sorted(unknown)}; the towers are {list(roles)}."
-                )
-            return {
-                m: value.get(
-                    m, default.get(m) if isinstance(default, dict) else default
-                )
-                for m in roles
-            }
-        return {m: value for m in roles}
+        from skmm.finetune._training import per_modality
+
+        roles = [self.query, self.target]
+        return per_modality(value, name, default, roles, type(self).__name__)
 
     def _column_of(self, X: Any, modality: str) -> tuple[list, str, list]:
         """The raw cells of ``modality``'s column in ``X``."""

@@ -157,7 +157,7 @@ def test_regressor_and_bad_input(text_encoder, image_encoder):
         clone(reg).set_params(unfreeze=30).fit(df, y.astype(float))
     with pytest.raises(TypeError, match="DataFrame of raw columns"):
         clone(reg).fit(np.zeros((4, 2)), np.zeros(4))
-    with pytest.raises(ValueError, match="no encoder"):
+    with pytest.raises(ValueError, match="no tower"):
         clone(reg).set_params(unfreeze={"text": 1}).fit(df, y.astype(float))
 
 
