@@ -331,7 +331,11 @@ def test_bad_image_follows_on_error(text_encoder, image_encoder):
         warnings.simplefilter("ignore")
         r.fit(df, y)
     assert r.n_pairs_ == 23
-    assert np.isnan(r.embed(df, "image")[2]).all()
+    from skmm.exceptions import InvalidItemWarning
+
+    with pytest.warns(InvalidItemWarning, match="1 of 24 items in column 'image'"):
+        emb = r.embed(df, "image")
+    assert np.isnan(emb[2]).all() and np.isfinite(np.delete(emb, 2, 0)).all()
 
 
 def test_rows_with_identical_cells_group_without_y():
