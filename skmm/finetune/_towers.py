@@ -113,13 +113,6 @@ class BaseTower:
         """Default: stack equal-shaped prefixes."""
         return (torch.as_tensor(np.stack(arrays), device=device),)
 
-    def trainable_summary(self) -> str:
-        if self.n_trainable == 0:
-            return "locked"
-        if self.n_trainable == self.depth:
-            return f"all {self.depth} blocks"
-        return f"last {self.n_trainable} of {self.depth} blocks"
-
 
 class _Identity(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -304,6 +297,8 @@ class TextTower(BaseTower):
         return {"full": self.full, "max_length": int(self.encoder.max_length_)}
 
     def compute_prefix(self, items: list, view: int, keys: list[str]) -> list:
+        if self.n_trainable == 0:  # the pooled embedding (tokenised there)
+            return list(self.encoder._encode_batch(list(items)))
         loaded = self._loaded
         tok = loaded.tokenizer(
             list(items),
@@ -318,8 +313,6 @@ class TextTower(BaseTower):
             return [ids[i, :n].astype(np.int64) for i, n in enumerate(lengths)]
         batch = tok.to(loaded.device)
         with torch.inference_mode():
-            if self.n_trainable == 0:
-                return list(self.encoder._encode_batch(list(items)))
             out = loaded.model(**batch, output_hidden_states=True)
             states = out.hidden_states[self.depth - self.n_trainable]
             states = states.float().cpu().numpy()
@@ -461,21 +454,13 @@ class ImageTower(BaseTower):
                 p.requires_grad_(True)
 
     def _prefix_params(self) -> dict:
+        # not the number of views: a view's content does not depend on it,
+        # so every view count shares one namespace (keys carry the view)
         return {
-            "views": self.n_views,
             "flip": self.augment_flip,
             "scale": self.augment_scale,
             "seed": self.seed,
         }
-
-    def prefix_namespace(self) -> str:
-        # a view's content does not depend on how many views there are:
-        # all view counts share one namespace (keys carry the view index)
-        from skmm.cache._fingerprint import encoder_fingerprint
-
-        fingerprint, _ = encoder_fingerprint(self.encoder)
-        params = {k: v for k, v in self._prefix_params().items() if k != "views"}
-        return _digest("ImageTower", fingerprint, self.depth, self.n_trainable, params)
 
     def compute_prefix(self, items: list, view: int, keys: list[str]) -> list:
         loaded = self._loaded
@@ -555,8 +540,3 @@ def make_tower(
         seed=seed,
         owner=owner,
     )
-
-
-def trainable_parameters(module: nn.Module) -> dict[str, torch.Tensor]:
-    """Name -> tensor of the parameters that train (the tuned delta)."""
-    return {n: p for n, p in module.named_parameters() if p.requires_grad}

@@ -31,6 +31,8 @@ __all__ = [
     "ValidationMRR",
     "load_delta",
     "prepare_column",
+    "RestoredNet",
+    "restore_device",
     "save_delta",
 ]
 
@@ -343,13 +345,30 @@ def seed_from(random_state: Any) -> int:
     return int(rng.randint(np.iinfo(np.int32).max))
 
 
-def warn_dropped(n_drop: int, n: int, what: str, category: type) -> None:
-    if n_drop:
+class RestoredNet:
+    """Stands for the skorch net of a fine-tuning estimator after unpickling:
+    the module rebuilt from the base weights and the tuned delta."""
+
+    def __init__(self, module: nn.Module, device: Any):
+        self.module_ = module
+        self.device = str(device)
+        self.history = None
+
+
+def restore_device(device: Any, owner: str) -> torch.device:
+    """Where an unpickled model goes: ``device``, or the CPU (with a
+    warning) when it asks for CUDA and none is present."""
+    from skmm.utils._device import resolve_device
+
+    if str(device).startswith("cuda") and not torch.cuda.is_available():
         warnings.warn(
-            f"{n_drop} of {n} rows {what} and are left out of fit.",
-            category,
+            f"{owner} was saved for device={str(device)!r} but CUDA is not "
+            "available here; loading it on the CPU.",
+            UserWarning,
             stacklevel=4,
         )
+        device = "cpu"
+    return resolve_device(device)
 
 
 def autocast_context(device: torch.device, precision: str):

@@ -543,12 +543,15 @@ class _BaseFusionEstimator(BaseEstimator):
         if torch.device(self.net_.device).type != "cpu":
             with torch.no_grad():
                 return self.net_.forward(BlockDataset(Xt)).numpy()
-        # On the CPU, a float64 copy of the trained float32 network predicts:
-        # float32 kernels round differently with the batch size and a row's
-        # position in it (~1e-7), so a row's prediction would depend on the
-        # other rows; in float64 those differences are ~1e-16.  The copy
-        # leaves the net untouched (thread-safe, nothing stored).
-        module = copy.deepcopy(self.net_.module_).double().eval()
+        return self._float64_logits(self.net_.module_, Xt)
+
+    def _float64_logits(self, module: nn.Module, Xt: torch.Tensor) -> np.ndarray:
+        """On the CPU, a float64 copy of the trained float32 network predicts:
+        float32 kernels round differently with the batch size and a row's
+        position in it (~1e-7), so a row's prediction would depend on the
+        other rows; in float64 those differences are ~1e-16.  The copy
+        leaves the net untouched (thread-safe, nothing stored)."""
+        module = copy.deepcopy(module).double().eval()
         iterator = TensorBatchIterator(
             BlockDataset(Xt), batch_size=max(self.batch_size, 1024)
         )
@@ -572,15 +575,7 @@ class _BaseFusionEstimator(BaseEstimator):
                     return inner(feats.to(device)).float().cpu().numpy()
             finally:
                 inner.train(was)
-        # as in _logits: a float64 copy, so a row's prediction does not
-        # depend on the other rows of its batch
-        module = copy.deepcopy(inner).double().eval()
-        with torch.no_grad():
-            out = [
-                module(feats[s : s + 1024].double())
-                for s in range(0, feats.shape[0], 1024)
-            ]
-        return torch.cat(out).numpy()
+        return self._float64_logits(inner, feats)
 
     def __getstate__(self) -> dict:
         state = dict(super().__getstate__())

@@ -13,7 +13,6 @@ the fusion network on the result.
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
@@ -22,16 +21,68 @@ from torch import nn
 
 from skmm.finetune._towers import make_tower
 from skmm.finetune._training import (
+    RestoredNet,
     TowerBank,
     autocast_context,
     load_delta,
     per_modality,
     prepare_column,
+    restore_device,
     save_delta,
 )
 from skmm.fusion._net import FusionNetwork
 
-__all__ = ["TunedFusionNetwork", "prepare_tuned", "tuned_features"]
+__all__ = ["TunedFusionNetwork", "prepare_tuned", "tower_blocks", "tuned_features"]
+
+
+def tower_blocks(
+    towers: dict,
+    suffixes: nn.ModuleDict,
+    banks: dict,
+    row_items: dict,
+    rows: np.ndarray,
+    *,
+    device: torch.device,
+    precision: str,
+    training: bool,
+) -> torch.Tensor:
+    """The blocks of ``rows`` side by side, NaN where a cell is missing: each
+    present cell's prefix (a random augmented view when ``training``) through
+    its tower's suffix."""
+    parts = []
+    for m, tower in towers.items():
+        block = torch.full((rows.size, tower.out_dim), float("nan"), device=device)
+        items = row_items[m][rows]
+        ok = np.flatnonzero(items >= 0)
+        if ok.size:
+            bank = banks[m]
+            if training and bank.n_views > 1:
+                views = torch.randint(bank.n_views, (ok.size,)).numpy()
+            else:
+                views = np.zeros(ok.size, dtype=np.int64)
+            inputs = tower.collate(bank.get(items[ok], views), device)
+            with autocast_context(device, precision):
+                feats = suffixes[m](*inputs).float()
+            block = block.index_put((torch.as_tensor(ok, device=device),), feats)
+        parts.append(block)
+    return torch.cat(parts, dim=1)
+
+
+def _all_blocks(
+    towers: dict, suffixes: Any, banks: dict, row_items: dict, n: int, **kw: Any
+) -> np.ndarray:
+    """:func:`tower_blocks` of every row, in batches, without gradients."""
+    width = sum(t.out_dim for t in towers.values())
+    out = np.empty((n, width), dtype=np.float32)
+    with torch.no_grad():
+        for s in range(0, n, 256):
+            rows = np.arange(s, min(s + 256, n))
+            out[rows] = (
+                tower_blocks(towers, suffixes, banks, row_items, rows, **kw)
+                .cpu()
+                .numpy()
+            )
+    return out
 
 
 class TunedFusionNetwork(nn.Module):
@@ -67,48 +118,19 @@ class TunedFusionNetwork(nn.Module):
         self.row_items = row_items or {}
         self.precision = precision
 
-    def _device(self) -> torch.device:
-        return self.inner.mean.device
-
-    def tower_features(self, modality: str, arrays: list) -> torch.Tensor:
-        device = self._device()
-        inputs = self.towers[modality].collate(arrays, device)
-        with autocast_context(device, self.precision):
-            out = self.suffixes[modality](*inputs)
-        return out.float()
-
-    def features(self, rows: np.ndarray) -> torch.Tensor:
-        """The blocks of ``rows`` side by side, NaN where a cell is missing."""
-        parts = []
-        device = self._device()
-        for m in self.towers:
-            width = self.towers[m].out_dim
-            block = torch.full((rows.size, width), float("nan"), device=device)
-            items = self.row_items[m][rows]
-            ok = np.flatnonzero(items >= 0)
-            if ok.size:
-                bank = self.banks[m]
-                if self.training and bank.n_views > 1:
-                    views = torch.randint(bank.n_views, (ok.size,)).numpy()
-                else:
-                    views = np.zeros(ok.size, dtype=np.int64)
-                feats = self.tower_features(m, bank.get(items[ok], views))
-                block = block.index_put((torch.as_tensor(ok, device=device),), feats)
-            parts.append(block)
-        return torch.cat(parts, dim=1)
-
     def forward(self, X: torch.Tensor) -> torch.Tensor:
         rows = X[:, 0].detach().cpu().numpy().astype(np.int64)
-        return self.inner(self.features(rows))
-
-
-class _RestoredNet:
-    """Stands for the skorch net after unpickling (module and device)."""
-
-    def __init__(self, module: nn.Module, device: str):
-        self.module_ = module
-        self.device = device
-        self.history = None
+        blocks = tower_blocks(
+            self.towers,
+            self.suffixes,
+            self.banks,
+            self.row_items,
+            rows,
+            device=self.inner.mean.device,
+            precision=self.precision,
+            training=self.training,
+        )
+        return self.inner(blocks)
 
 
 def _columns(est: Any, X: Any) -> dict[str, tuple[list, str, list]]:
@@ -185,26 +207,18 @@ def prepare_tuned(est: Any, X: Any) -> dict:
     for m, t in towers.items():
         blocks[m] = np.arange(start, start + t.out_dim)
         start += t.out_dim
+    suffixes = {m: t.suffix.eval() for m, t in towers.items()}
     n = len(next(iter(cols.values()))[0])
-    probe = TunedFusionNetwork(
-        towers=towers,
-        banks=banks,
-        row_items=row_items,
-        fusion_cls=_NoFusion,
-        blocks={m: b.tolist() for m, b in blocks.items()},
-        n_outputs=1,
-        hidden_dim=1,
-        dropout=0.0,
-        missing="zero",
-        modality_dropout=0.0,
-        mean=np.zeros(start, np.float32),
-        scale=np.ones(start, np.float32),
-    ).eval()
-    feats = np.empty((n, start), dtype=np.float32)
-    with torch.no_grad():
-        for s in range(0, n, 256):
-            rows = np.arange(s, min(s + 256, n))
-            feats[rows] = probe.features(rows).cpu().numpy()
+    feats = _all_blocks(
+        towers,
+        suffixes,
+        banks,
+        row_items,
+        n,
+        device=torch.device("cpu"),
+        precision="fp32",
+        training=False,
+    )
     return {
         "towers": towers,
         "banks": banks,
@@ -213,16 +227,6 @@ def prepare_tuned(est: Any, X: Any) -> dict:
         "features": feats,
         "names": [cols[m][1] for m in towers],
     }
-
-
-class _NoFusion(nn.Module):
-    """A placeholder fusion for the probe that computes initial blocks."""
-
-    def __init__(self, dims: dict, **kw: Any):
-        super().__init__()
-
-    def forward(self, blocks: dict, mask: torch.Tensor) -> torch.Tensor:
-        return mask.float()
 
 
 def tuned_module(est: Any) -> TunedFusionNetwork:
@@ -248,21 +252,21 @@ def tuned_features(est: Any, X: Any) -> np.ndarray:
         col = prepare_column(enc, *cols[m])
         banks[m] = TowerBank(module.towers[m], col, n_views=1, cache=True)
         row_items[m] = col.row_item
-    saved = module.banks, module.row_items
-    module.banks, module.row_items = banks, row_items
     was = module.training
     module.eval()
-    width = sum(t.out_dim for t in module.towers.values())
-    out = np.empty((n, width), dtype=np.float32)
     try:
-        with torch.no_grad():
-            for s in range(0, n, 256):
-                rows = np.arange(s, min(s + 256, n))
-                out[rows] = module.features(rows).cpu().numpy()
+        return _all_blocks(
+            module.towers,
+            module.suffixes,
+            banks,
+            row_items,
+            n,
+            device=module.inner.mean.device,
+            precision=module.precision,
+            training=False,
+        )
     finally:
-        module.banks, module.row_items = saved
         module.train(was)
-    return out
 
 
 def drop_banks(module: TunedFusionNetwork) -> None:
@@ -280,22 +284,16 @@ def getstate(est: Any, state: dict) -> dict:
     return state
 
 
-def restore(est: Any) -> _RestoredNet:
+def restore(est: Any) -> RestoredNet:
     """Rebuild the towers from the base weights and load the tuned delta."""
     from sklearn.utils.validation import check_is_fitted
 
     blob = est.__dict__.get("_tuned_delta")
     if blob is None:
         check_is_fitted(est, "net_")
-    device = est.__dict__.get("_tuned_device", "cpu")
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        warnings.warn(
-            f"{type(est).__name__} was trained on {device!r} but CUDA is not "
-            "available here; loading it on the CPU.",
-            UserWarning,
-            stacklevel=4,
-        )
-        device = "cpu"
+    device = restore_device(
+        est.__dict__.get("_tuned_device", "cpu"), type(est).__name__
+    )
     lora = _per_modality(est, est.lora, "lora", None)
     towers = _build_towers(est, est.encoders_, est._unfreeze_spec, lora, 0)
     module = TunedFusionNetwork(
@@ -303,6 +301,6 @@ def restore(est: Any) -> _RestoredNet:
     )
     load_delta(module, blob)
     module.to(device).eval()
-    net = _RestoredNet(module, device)
+    net = RestoredNet(module, device)
     est.__dict__["net_"] = net
     return net

@@ -112,15 +112,6 @@ def _network_cls() -> type:
     return TwoTowerNetwork
 
 
-class _RestoredNet:
-    """Stands for the skorch net after unpickling: the module, rebuilt from
-    the base weights and the tuned delta."""
-
-    def __init__(self, module: Any):
-        self.module_ = module
-        self.history = None
-
-
 class TwoTowerRetriever(BaseRetriever):
     """Fine-tune a text and an image encoder end to end for cross-modal search.
 
@@ -804,25 +795,13 @@ default="exact"
 
     def _restore(self) -> Any:
         """Rebuild the towers from the base weights, then load the tuned delta."""
-        import torch
-
         from skmm.finetune._towers import make_tower
-        from skmm.finetune._training import load_delta
-        from skmm.utils._device import resolve_device
+        from skmm.finetune._training import RestoredNet, load_delta, restore_device
 
         blob = self.__dict__.get("_tuned_delta")
         if blob is None:
             check_is_fitted(self, "net_")
-        device = self.device
-        if str(device).startswith("cuda") and not torch.cuda.is_available():
-            warnings.warn(
-                f"{type(self).__name__} was saved for device={device!r} but CUDA is "
-                "not available here; loading it on the CPU.",
-                UserWarning,
-                stacklevel=3,
-            )
-            device = "cpu"
-        device = resolve_device(device)
+        device = restore_device(self.device, type(self).__name__)
         roles = {"query": self.query, "target": self.target}
         lora = self._per_modality(self.lora, "lora", {})
         towers = {
@@ -847,7 +826,7 @@ default="exact"
         )
         load_delta(module, blob)
         module.to(device).eval()
-        net = _RestoredNet(module)
+        net = RestoredNet(module, device)
         self.__dict__["net_"] = net
         return net
 
