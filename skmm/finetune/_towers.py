@@ -290,6 +290,7 @@ class TextTower(BaseTower):
             )
         for p in self.suffix.parameters():
             p.requires_grad_(True)
+        self.suffix.train()  # a copy of an eval-mode model is in eval mode
         if lora and self.n_trainable:
             self.suffix = _apply_lora(self.suffix, lora, "TextTower")
 
@@ -452,6 +453,7 @@ class ImageTower(BaseTower):
             )
             for p in self.suffix.parameters():
                 p.requires_grad_(True)
+            self.suffix.train()  # a copy of an eval-mode model is in eval mode
 
     def _prefix_params(self) -> dict:
         # not the number of views: a view's content does not depend on it,

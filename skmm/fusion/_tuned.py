@@ -219,6 +219,11 @@ def prepare_tuned(est: Any, X: Any) -> dict:
         precision="fp32",
         training=False,
     )
+    # back to training mode: skorch only switches the top-level module, and a
+    # new one starts in training mode, so an eval-mode suffix would train its
+    # first epochs without dropout
+    for suffix in suffixes.values():
+        suffix.train()
     return {
         "towers": towers,
         "banks": banks,

@@ -142,3 +142,12 @@ def test_missing_peft_names_the_extra(text_encoder, monkeypatch):
     enc = text_encoder.fit(TEXTS)
     with pytest.raises(MissingDependencyError, match=r"skmm\[lora\]"):
         make_tower(enc, 1, lora=4)
+
+
+@needs_mobilenet
+def test_suffixes_start_in_training_mode(text_encoder, image_encoder):
+    # copies of the encoders' (eval-mode) models: dropout must train
+    text = make_tower(text_encoder.fit(TEXTS), 1)
+    image = make_tower(image_encoder.fit(images()), 2)
+    assert all(m.training for m in text.suffix.modules())
+    assert all(m.training for m in image.suffix.modules())

@@ -59,6 +59,8 @@ def _checksum(module) -> float:
 def test_every_strategy_trains_the_encoders_below_it(tuned, fusion):
     df, y = _table(4)
     clf = clone(tuned).set_params(fusion=fusion).fit(df, y)
+    # the towers trained in training mode (dropout on), as the fusion did
+    assert all(m.training for m in clf.net_.module_.suffixes.modules())
     proba = clf.predict_proba(df)
     assert proba.shape == (len(df), 3)
     np.testing.assert_allclose(proba.sum(1), 1.0, atol=1e-6)
