@@ -29,6 +29,7 @@ __all__ = [
     "PreparedColumn",
     "TowerBank",
     "ValidationMRR",
+    "drop_banks",
     "load_delta",
     "prepare_column",
     "RestoredNet",
@@ -343,6 +344,11 @@ def seed_from(random_state: Any) -> int:
 
     rng = check_random_state(random_state)
     return int(rng.randint(np.iinfo(np.int32).max))
+
+
+def drop_banks(module: nn.Module) -> None:
+    """Forget the training rows' prefix banks held by a trained module."""
+    module.banks, module.row_items = {}, {}
 
 
 class RestoredNet:

@@ -529,7 +529,7 @@ class _BaseFusionEstimator(BaseEstimator):
         self.n_iter_ = len(net.history)
         self.fusion_module_name_ = label.partition("=")[2].strip("'")
         if tuned is not None:
-            from skmm.fusion._tuned import drop_banks
+            from skmm.finetune._training import drop_banks
 
             drop_banks(net.module_)
         return self

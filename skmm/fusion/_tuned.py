@@ -274,10 +274,6 @@ def tuned_features(est: Any, X: Any) -> np.ndarray:
         module.train(was)
 
 
-def drop_banks(module: TunedFusionNetwork) -> None:
-    module.banks, module.row_items = {}, {}
-
-
 # ------------------------------------------------------------------ pickle
 def getstate(est: Any, state: dict) -> dict:
     """Replace the net by the tuned delta (safetensors) and its config."""

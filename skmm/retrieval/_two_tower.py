@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 import numpy as np
 from sklearn.base import clone
 
-from skmm.retrieval._base import BaseRetriever, _l2_normalize
+from skmm.retrieval._base import BaseRetriever
 from skmm.retrieval._validation import MissingModalityWarning
 from skmm.utils._sklearn_compat import (
     HasMethods,
@@ -479,6 +479,7 @@ default="exact"
             FinetuneNet,
             InfoNCELoss,
             ValidationMRR,
+            drop_banks,
             prepare_column,
             seed_from,
         )
@@ -640,7 +641,7 @@ default="exact"
             "prefix": float(t_prefix),
             "train": float(time.perf_counter() - t1),
         }
-        self._drop_training_banks(module)
+        drop_banks(module)  # the training rows' prefixes: not kept
         return self
 
     def _groups(
@@ -716,11 +717,6 @@ default="exact"
                 )
         return banks
 
-    @staticmethod
-    def _drop_training_banks(module: Any) -> None:
-        module.banks = {}
-        module.row_items = {}
-
     # ------------------------------------------------------------ embedding
     def _module(self) -> Any:
         net = self.__dict__.get("net_")
@@ -777,7 +773,7 @@ default="exact"
         finally:
             module.train(was)
         ok = col.row_item >= 0
-        out[ok] = _l2_normalize(z[col.row_item[ok]].astype(np.float64))
+        out[ok] = z[col.row_item[ok]]  # the heads' outputs are unit vectors
         return out
 
     # -------------------------------------------------------------- pickle
@@ -789,9 +785,6 @@ default="exact"
         if net is not None:
             state["_tuned_delta"] = save_delta(net.module_)
         return state
-
-    def __setstate__(self, state: dict) -> None:
-        self.__dict__.update(state)
 
     def _restore(self) -> Any:
         """Rebuild the towers from the base weights, then load the tuned delta."""
