@@ -339,13 +339,6 @@ def per_modality(value: Any, name: str, default: Any, modalities: list, owner: s
     }
 
 
-def seed_from(random_state: Any) -> int:
-    from sklearn.utils import check_random_state
-
-    rng = check_random_state(random_state)
-    return int(rng.randint(np.iinfo(np.int32).max))
-
-
 def drop_banks(module: nn.Module) -> None:
     """Forget the training rows' prefix banks held by a trained module."""
     module.banks, module.row_items = {}, {}

@@ -13,7 +13,6 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
-from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from skorch.callbacks import EarlyStopping
 from skorch.dataset import ValidSplit
@@ -24,6 +23,7 @@ from skmm.fusion._missing import presence_mask
 from skmm.fusion._modules import fusion_knobs
 from skmm.fusion._net import BlockDataset, FusionNet, FusionNetwork, TensorBatchIterator
 from skmm.utils._device import resolve_device
+from skmm.utils._seeding import seed_from
 from skmm.utils._sklearn_compat import (
     Interval,
     StrOptions,
@@ -433,9 +433,7 @@ class _BaseFusionEstimator(BaseEstimator):
         scale = np.sqrt(var)
         scale[~(scale > 1e-8)] = 1.0
 
-        seed = int(
-            check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
-        )
+        seed = seed_from(self.random_state)
         device = resolve_device(self.device)
         callbacks: list = []
         train_split = None

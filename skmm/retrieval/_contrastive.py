@@ -6,10 +6,10 @@ import numbers
 from typing import Any, ClassVar
 
 import numpy as np
-from sklearn.utils import check_random_state
 
 from skmm.retrieval._base import BaseRetriever
 from skmm.utils._device import resolve_device
+from skmm.utils._seeding import seed_from
 from skmm.utils._sklearn_compat import Interval, _fit_context
 
 __all__ = ["ContrastiveRetriever"]
@@ -242,8 +242,7 @@ default="exact"
         n = Xq.shape[0]
         groups = np.arange(n, dtype=np.int64) if y is None else y
         device = resolve_device(self.device)
-        rng = check_random_state(self.random_state)
-        seed = int(rng.randint(np.iinfo(np.int32).max))
+        seed = seed_from(self.random_state)
         fork_devices = [device] if device.type == "cuda" else []
         with torch.random.fork_rng(devices=fork_devices):
             torch.manual_seed(seed)

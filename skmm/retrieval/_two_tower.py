@@ -481,9 +481,9 @@ default="exact"
             ValidationMRR,
             drop_banks,
             prepare_column,
-            seed_from,
         )
         from skmm.utils._device import resolve_device
+        from skmm.utils._seeding import seed_from
 
         for attr in ("gallery_index_", "gallery_ids_", "gallery_modality_"):
             self.__dict__.pop(attr, None)
