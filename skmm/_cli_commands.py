@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import inspect
 import json
 import math
@@ -31,10 +32,13 @@ import re
 import shutil
 import sys
 import time
+import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from skmm.exceptions import InvalidFileError
 
 __all__ = [
     "EXIT_RUNTIME",
@@ -303,37 +307,317 @@ def _need_pyarrow() -> None:
     import_optional("pyarrow")
 
 
-def read_table(path: Path) -> Any:
-    """Read a ``.csv``, ``.tsv`` or ``.parquet`` file into a DataFrame.
+# what each readable format is, for "expected ..." in error messages
+_FORMATS = {
+    ".csv": "a CSV table (a header row, then rows of comma-separated fields)",
+    ".tsv": "a TSV table (a header row, then rows of tab-separated fields)",
+    ".parquet": "a Parquet file (e.g. written by DataFrame.to_parquet)",
+    ".pq": "a Parquet file (e.g. written by DataFrame.to_parquet)",
+    ".npz": "an .npz archive written by `skmm encode` (arrays X, feature_names)",
+}
+_TABLE_INPUTS = (".csv", ".tsv", ".parquet", ".pq")
+_LINE_RE = re.compile(r"\b(line|row) (\d+)")
+
+
+def bad_file(
+    path: str | os.PathLike,
+    problem: str,
+    *,
+    line: int | None = None,
+    expected: str | None = None,
+) -> InvalidFileError:
+    """An :class:`~skmm.exceptions.InvalidFileError` with the CLI's wording.
 
     Parameters
     ----------
-    path : Path
+    path : str or PathLike
+        The file.
+    problem : str
+        What is wrong with it.
+    line : int, optional
+        The 1-based line of the problem.
+    expected : str, optional
+        What the file should hold.
+
+    Returns
+    -------
+    InvalidFileError
+        With the message ``"PATH, line N: PROBLEM; expected EXPECTED"``.
+    """
+    where = f"{os.fspath(path)}, line {line}" if line else os.fspath(path)
+    message = f"{where}: {problem}" + (f"; expected {expected}" if expected else "")
+    return InvalidFileError(message, path=path, line=line)
+
+
+@contextlib.contextmanager
+def _usage_on_bad_file(hint: str) -> Any:
+    """Report an :class:`InvalidFileError` raised inside as a usage error."""
+    try:
+        yield
+    except InvalidFileError as exc:
+        raise CLIError(str(exc), hint, exit_code=EXIT_USAGE) from exc
+
+
+def _head(path: Path, n: int = 1024) -> bytes:
+    with open(path, "rb") as fh:
+        return fh.read(n)
+
+
+def _not_text(path: Path, exc: UnicodeDecodeError, expected: str) -> InvalidFileError:
+    """A file that does not decode: another format, or a line of other bytes."""
+    from skmm.retrieval._index import _file_kind
+
+    kind = _file_kind(_head(path))
+    if kind != "text":
+        return bad_file(path, f"the file holds {kind}, not text", expected=expected)
+    line = None
+    with open(path, "rb") as fh:
+        for number, raw in enumerate(fh, start=1):
+            try:
+                raw.decode(exc.encoding)
+            except UnicodeDecodeError:
+                line = number
+                break
+    return bad_file(
+        path,
+        f"bytes that are not {exc.encoding} text ({exc.reason})",
+        line=line,
+        expected=f"{expected}, saved as UTF-8",
+    )
+
+
+def _csv_error(path: Path, exc: Exception, expected: str) -> InvalidFileError:
+    import pandas as pd
+
+    if isinstance(exc, UnicodeDecodeError):
+        return _not_text(path, exc, expected)
+    if isinstance(exc, pd.errors.EmptyDataError):
+        return bad_file(path, "the file is empty (no header row)", expected=expected)
+    detail = str(exc).replace("Error tokenizing data. C error: ", "").strip()
+    found = _LINE_RE.search(detail)
+    line = None
+    if found:
+        # pandas counts "row" from 0 and "line" from 1
+        line = int(found.group(2)) + (found.group(1) == "row")
+    fields = re.search(r"Expected (\d+) fields in line \d+, saw (\d+)", detail)
+    if "EOF inside string" in detail:
+        problem = "a quoted field is never closed (an unbalanced quote)"
+    elif fields:
+        problem = (
+            f"a row of {fields.group(2)} fields, but the header has "
+            f"{fields.group(1)} (a stray separator or quote?)"
+        )
+    else:
+        problem = f"malformed table ({detail})"
+    return bad_file(path, problem, line=line, expected=expected)
+
+
+_ARCHIVE_MAGIC = {".parquet": b"PAR1", ".pq": b"PAR1", ".npz": b"PK"}
+
+
+def _archive_error(path: Path, exc: Exception, expected: str) -> InvalidFileError:
+    from skmm.retrieval._index import _file_kind
+
+    head = _head(path)
+    if not head:
+        return bad_file(path, "the file is empty", expected=expected)
+    if not head.startswith(_ARCHIVE_MAGIC.get(path.suffix.lower(), b"")):
+        return bad_file(path, f"the file holds {_file_kind(head)}", expected=expected)
+    # pyarrow: "Could not open Parquet input source '<path>': <the reason>"
+    detail = re.sub(r"^Could not open .*? input source '.*?': ", "", str(exc))
+    return bad_file(
+        path,
+        f"the file is truncated or damaged ({type(exc).__name__}: {detail})",
+        expected=expected,
+    )
+
+
+def _read_npz_table(path: Path, expected: str) -> Any:
+    import numpy as np
+    import pandas as pd
+
+    head = _head(path)
+    if not head.startswith(b"PK"):
+        raise _archive_error(path, ValueError("not a zip archive"), expected)
+    with np.load(path, allow_pickle=False) as data:
+        if "X" not in data.files or "feature_names" not in data.files:
+            raise bad_file(
+                path,
+                "the archive holds no 'X' and 'feature_names' arrays (it holds "
+                f"{', '.join(data.files) or 'nothing'})",
+                expected=expected,
+            )
+        X = data["X"]
+        names = [str(n) for n in data["feature_names"]]
+        extras = {k: data[k] for k in data.files if k not in ("X", "feature_names")}
+    if X.ndim != 2 or X.shape[1] != len(names):
+        raise bad_file(
+            path,
+            f"X has shape {X.shape} but there are {len(names)} feature names",
+            expected=expected,
+        )
+    for k, v in extras.items():
+        if v.shape[:1] != X.shape[:1]:
+            raise bad_file(
+                path,
+                f"the array {k!r} has {v.shape[:1] or 'no'} rows, X has {len(X)}",
+                expected=expected,
+            )
+    df = pd.DataFrame(X, columns=names)
+    for k, v in extras.items():
+        df[k] = v
+    return df
+
+
+def read_table(
+    path: str | os.PathLike, *, formats: Sequence[str] = _TABLE_INPUTS
+) -> Any:
+    """Read a table file into a DataFrame; every bad file gives one clear error.
+
+    The one place the command line reads tables: ``.csv``, ``.tsv``,
+    ``.parquet`` (``.pq``) and ``.npz`` (the format ``skmm encode``
+    writes).  The errors of pandas, pyarrow, numpy and zipfile (malformed
+    CSV, an empty or truncated file, another format under the name, bytes
+    that are not UTF-8) become :class:`~skmm.exceptions.InvalidFileError`
+    naming the file, the line where the parser knows it, and what was
+    expected.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        An existing file.
+    formats : sequence of str, default=(".csv", ".tsv", ".parquet", ".pq")
+        The suffixes accepted.
 
     Returns
     -------
     pandas.DataFrame
+
+    Raises
+    ------
+    InvalidFileError
+        When the file cannot be read as the table its suffix says.
+    CLIError
+        When the suffix is not one of ``formats`` (a usage error).
     """
     import pandas as pd
 
-    suffix = path.suffix.lower()
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix not in formats:
+        wanted = ", ".join(dict.fromkeys(f for f in formats if f != ".pq"))
+        raise _usage(
+            f"cannot read {p.name!r}: expected a {wanted} file",
+            "convert the table, e.g. df.to_parquet('data.parquet') in pandas",
+        )
+    expected = _FORMATS[suffix]
+    if suffix in (".parquet", ".pq"):
+        _need_pyarrow()
     try:
         if suffix == ".csv":
-            return pd.read_csv(path)
+            return pd.read_csv(p)
         if suffix == ".tsv":
-            return pd.read_csv(path, sep="\t")
-        if suffix in (".parquet", ".pq"):
-            _need_pyarrow()
-            return pd.read_parquet(path)
-    except (ValueError, OSError) as exc:
-        raise CLIError(
-            f"could not read {path}: {exc}",
-            "is it a valid CSV / Parquet file?",
+            return pd.read_csv(p, sep="\t")
+        if suffix == ".npz":
+            return _read_npz_table(p, expected)
+        return pd.read_parquet(p)
+    except InvalidFileError:
+        raise
+    except (FileNotFoundError, IsADirectoryError, PermissionError):
+        raise
+    except (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile) as exc:
+        # pandas' ParserError / EmptyDataError, UnicodeDecodeError and
+        # pyarrow's ArrowInvalid are ValueErrors; ArrowIOError is an OSError
+        if suffix in (".csv", ".tsv"):
+            raise _csv_error(p, exc, expected) from exc
+        raise _archive_error(p, exc, expected) from exc
+
+
+def read_json(path: Path, expected: str) -> dict:
+    """Read a JSON object (a sidecar file); a bad one names its line.
+
+    Parameters
+    ----------
+    path : Path
+    expected : str
+        What the file should be (for the message).
+
+    Returns
+    -------
+    dict
+
+    Raises
+    ------
+    InvalidFileError
+        When the file is not UTF-8 JSON holding an object.
+    """
+    try:
+        doc = json.loads(path.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise _not_text(path, exc, expected) from exc
+    except json.JSONDecodeError as exc:
+        raise bad_file(
+            path,
+            f"malformed JSON: {exc.msg} (column {exc.colno})"
+            if exc.doc.strip()
+            else "the file is empty",
+            line=exc.lineno if exc.doc.strip() else None,
+            expected=expected,
         ) from exc
-    raise _usage(
-        f"cannot read {path.name!r}: INPUT must be a .csv, .tsv or .parquet file",
-        "convert the table, e.g. df.to_parquet('data.parquet') in pandas",
-    )
+    if not isinstance(doc, dict):
+        raise bad_file(
+            path, f"the JSON holds a {type(doc).__name__}", expected=expected
+        )
+    return doc
+
+
+def load_joblib(path: Path, expected: str) -> Any:
+    """``joblib.load`` whose unreadable files raise :class:`InvalidFileError`.
+
+    Parameters
+    ----------
+    path : Path
+    expected : str
+        What the file should hold (for the message).
+
+    Returns
+    -------
+    object
+
+    Raises
+    ------
+    InvalidFileError
+        When the file is empty, truncated or not a joblib/pickle file.
+    CLIError
+        When it is one but needs a module or class this installation lacks
+        (a runtime error).
+    """
+    import joblib
+
+    if not _head(path, 1):
+        raise bad_file(path, "the file is empty", expected=expected)
+    try:
+        return joblib.load(path)
+    except (ImportError, AttributeError) as exc:
+        raise CLIError(
+            f"{path} was written with other packages or versions: "
+            f"{type(exc).__name__}: {exc}",
+            "install what it needs, or write the file again with this installation",
+        ) from exc
+    except (FileNotFoundError, IsADirectoryError, PermissionError):
+        raise
+    except Exception as exc:  # UnpicklingError, EOFError, ValueError, KeyError, ...
+        from skmm.retrieval._index import _file_kind
+
+        kind = _file_kind(_head(path))
+        problem = (
+            f"the file holds {kind}"
+            if kind not in ("a Python pickle (joblib) file", "text")
+            and not kind.startswith("binary")
+            else f"the file is truncated or not a joblib file "
+            f"({type(exc).__name__}: {exc})"
+        )
+        raise bad_file(path, problem, expected=expected) from exc
 
 
 @dataclass
@@ -375,47 +659,38 @@ def read_encoded(path: str | os.PathLike) -> Encoded:
     Returns
     -------
     Encoded
+
+    Raises
+    ------
+    InvalidFileError
+        When the file or its sidecar cannot be read, or they do not match.
+    CLIError
+        When the path is missing or a folder, or the file holds no encoded
+        blocks (usage errors).
     """
     import numpy as np
-    import pandas as pd
 
     p = _existing_file(path, "encoded file")
-    suffix = p.suffix.lower()
-    if suffix in (".parquet", ".pq"):
-        _need_pyarrow()
-        df = pd.read_parquet(p)
-    elif suffix == ".npz":
-        try:
-            with np.load(p, allow_pickle=False) as data:
-                if "X" not in data.files or "feature_names" not in data.files:
-                    raise _usage(
-                        f"{p} holds no 'X' and 'feature_names' arrays",
-                        "pass a file written by `skmm encode`",
-                    )
-                X = data["X"]
-                names = [str(n) for n in data["feature_names"]]
-                extras = {
-                    k: data[k] for k in data.files if k not in ("X", "feature_names")
-                }
-        except (OSError, ValueError) as exc:
-            raise CLIError(f"could not read {p}: {exc}") from exc
-        df = pd.DataFrame(X, columns=names)
-        for k, v in extras.items():
-            df[k] = v
-    else:
+    if p.suffix.lower() not in (".parquet", ".pq", ".npz"):
         raise _usage(
             f"cannot read {p.name!r}: an encoded file is .parquet or .npz",
             "write one with `skmm encode INPUT --column ... -o encoded.parquet`",
         )
+    df = read_table(p, formats=(".parquet", ".pq", ".npz"))
     meta_path = sidecar_path(p)
     if meta_path.exists():
-        meta = json.loads(meta_path.read_text())
-        blocks = meta.get("modalities", {})
-        for block in blocks.values():
+        expected = f"the JSON `skmm encode` writes beside {p.name}"
+        meta = read_json(meta_path, expected)
+        blocks = meta.get("modalities")
+        if not isinstance(blocks, dict) or not all(
+            isinstance(b, dict) for b in blocks.values()
+        ):
+            raise bad_file(meta_path, "it has no 'modalities' table", expected=expected)
+        for name, block in blocks.items():
             if not block.get("features"):
-                prefix = f"{block['name']}__" if "name" in block else None
+                prefix = f"{block.get('name', name)}__"
                 block["features"] = [
-                    str(c) for c in df.columns if prefix and str(c).startswith(prefix)
+                    str(c) for c in df.columns if str(c).startswith(prefix)
                 ]
     else:
         meta = {"modalities": _blocks_from_columns([str(c) for c in df.columns])}
@@ -428,13 +703,22 @@ def read_encoded(path: str | os.PathLike) -> Encoded:
     feature_cols = [c for b in blocks.values() for c in b["features"]]
     missing = [c for c in feature_cols if c not in df.columns]
     if missing:
-        raise CLIError(
-            f"{p} lacks {len(missing)} feature column(s) its sidecar lists "
-            f"(e.g. {missing[:3]})",
-            f"the file and {meta_path.name} do not match: encode again",
+        raise bad_file(
+            p,
+            f"the file lacks {len(missing)} feature column(s) that {meta_path.name} "
+            f"lists (e.g. {', '.join(map(repr, missing[:3]))})",
+            expected="the columns of the same `skmm encode` run as its sidecar "
+            "(encode again)",
         )
     extra_cols = [c for c in df.columns if c not in set(feature_cols)]
-    features = df[feature_cols].astype("float32")
+    try:
+        features = df[feature_cols].astype("float32")
+    except (TypeError, ValueError) as exc:
+        raise bad_file(
+            p,
+            f"a feature column is not numeric ({exc})",
+            expected="numeric <block>__f<i> columns written by `skmm encode`",
+        ) from exc
     extras = df[extra_cols].reset_index(drop=True)
     if ROW_COLUMN not in extras.columns:
         extras.insert(0, ROW_COLUMN, np.arange(len(df)))
@@ -659,7 +943,8 @@ def cmd_encode(args: argparse.Namespace) -> int:
     path = _existing_file(args.input, "input file")
     if out_kind in (".parquet", ".pq"):
         _need_pyarrow()
-    df = read_table(path)
+    with _usage_on_bad_file("fix the file (or export it again), then rerun"):
+        df = read_table(path)
     df.columns = [str(c) for c in df.columns]
     _check_columns(df, [s.column for s in specs], "--column", path)
     keep = list(dict.fromkeys(args.keep or []))
@@ -781,16 +1066,12 @@ def _npz_column(series: Any) -> Any:
 
 
 def _load_retriever(path: str | os.PathLike) -> Any:
-    import joblib
 
     p = _existing_file(path, "retriever file")
-    try:
-        retriever = joblib.load(p)
-    except Exception as exc:
-        raise CLIError(
-            f"could not load the retriever {p}: {type(exc).__name__}: {exc}",
-            "pass a file written with joblib.dump(fitted_retriever, path)",
-        ) from exc
+    with _usage_on_bad_file(
+        "pass a file written with joblib.dump(fitted_retriever, path)"
+    ):
+        retriever = load_joblib(p, "a fitted skmm retriever saved with joblib.dump")
     if not callable(getattr(retriever, "embed", None)) or not hasattr(
         retriever, "modality_columns_"
     ):
@@ -825,6 +1106,13 @@ def _make_index(kind: str, n: int, device: str | None) -> Any:
     return FaissIndex(**params)
 
 
+_ENCODED_HINT = (
+    "pass the .parquet or .npz that `skmm encode` wrote, with its .skmm.json "
+    "beside it (or encode again)"
+)
+_INDEX_HINT = "build the index again with `skmm index ENCODED -o INDEX_FILE`"
+
+
 def cmd_index(args: argparse.Namespace) -> int:
     """``skmm index``: build a gallery index over one block of an encoded file.
 
@@ -841,7 +1129,8 @@ def cmd_index(args: argparse.Namespace) -> int:
     """
     import numpy as np
 
-    enc = read_encoded(args.encoded)
+    with _usage_on_bad_file(_ENCODED_HINT):
+        enc = read_encoded(args.encoded)
     blocks = enc.blocks
     if args.modality is None:
         if len(blocks) > 1:
@@ -922,12 +1211,27 @@ def _read_index_meta(path: Path) -> dict:
             f"{path} has no {meta_path.name} beside it",
             "build the index with `skmm index ENCODED -o INDEX_FILE`",
         )
-    meta = json.loads(meta_path.read_text())
-    if "skmm_index" not in meta:
-        raise _usage(
-            f"{meta_path} does not describe an skmm index",
-            "build the index with `skmm index ENCODED -o INDEX_FILE`",
-        )
+    expected = f"the JSON `skmm index` writes beside {path.name}"
+    with _usage_on_bad_file(_INDEX_HINT):
+        meta = read_json(meta_path, expected)
+        if "skmm_index" not in meta:
+            raise bad_file(
+                meta_path, "it does not describe an skmm index", expected=expected
+            )
+        needed = ("modality", "blocks", "columns", "rows", "space")
+        lacking = [k for k in needed if k not in meta]
+        if lacking or not isinstance(meta["blocks"], dict):
+            raise bad_file(
+                meta_path,
+                f"it lacks {', '.join(lacking) or 'a blocks table'}",
+                expected=expected,
+            )
+        if meta["modality"] not in meta["blocks"]:
+            raise bad_file(
+                meta_path,
+                f"its gallery block {meta['modality']!r} is not among its blocks",
+                expected=expected,
+            )
     return meta
 
 
@@ -978,15 +1282,18 @@ def _query_block(meta: dict, kind: str, wanted: str | None) -> str:
 
 
 def _query_encoder(index_path: Path, meta: dict, name: str) -> tuple[Any, bool]:
-    import joblib
 
     from skmm.registry import encoders
 
     block = meta["blocks"][name]
     enc_file = meta.get("files", {}).get("encoders")
     if enc_file and (index_path.parent / enc_file).exists():
-        fitted = joblib.load(index_path.parent / enc_file)
-        if name in fitted:
+        with _usage_on_bad_file(_INDEX_HINT):
+            fitted = load_joblib(
+                index_path.parent / enc_file,
+                "the fitted encoders `skmm index` copies beside the index",
+            )
+        if isinstance(fitted, Mapping) and name in fitted:
             return fitted[name], True
     if not block.get("encoder"):
         raise CLIError(
@@ -1048,7 +1355,15 @@ def cmd_query(args: argparse.Namespace) -> int:
     from skmm.retrieval import load_index
 
     path = _existing_file(args.index, "index file")
+    with _usage_on_bad_file(_INDEX_HINT):
+        index = load_index(path)  # first: a damaged index fails before any work
     meta = _read_index_meta(path)
+    if len(meta["rows"]) != len(index):
+        raise _usage(
+            f"{path} holds {len(index)} vectors but {sidecar_path(path).name} "
+            f"lists {len(meta['rows'])} rows: they come from different runs",
+            _INDEX_HINT,
+        )
     kind, item = _query_item(args)
     name = _query_block(meta, kind, args.query_modality)
     gallery = meta["modality"]
@@ -1087,7 +1402,6 @@ def cmd_query(args: argparse.Namespace) -> int:
     if retriever is not None:
         frame = pd.DataFrame(vec, columns=blocks[name]["features"])
         vec = _retriever_embed(retriever, frame, name)
-    index = load_index(path)
     k = min(int(args.k), len(index))
     idx, scores = index.search(np.asarray(vec, dtype=np.float32), k=k)
     columns = meta["columns"]
@@ -1197,14 +1511,25 @@ def load_config(path: str | os.PathLike) -> dict:
     """
     p = _existing_file(path, "config file")
     toml = _toml_module()
-    try:
-        with open(p, "rb") as fh:
-            config = toml.load(fh)
-    except toml.TOMLDecodeError as exc:
-        raise _usage(
-            f"{p.name} is not valid TOML: {exc}",
-            'e.g.  target = "label"  and a [search] table with n_trials = 20',
-        ) from exc
+    expected = "TOML settings (see `skmm search --help`)"
+    hint = 'e.g.  target = "label"  and a [search] table with n_trials = 20'
+    with _usage_on_bad_file(hint):
+        try:
+            with open(p, "rb") as fh:
+                config = toml.load(fh)
+        except UnicodeDecodeError as exc:
+            raise _not_text(p, exc, expected) from exc
+        except toml.TOMLDecodeError as exc:
+            # "Invalid value (at line 1, column 10)"; Python 3.14 adds .lineno
+            text = str(exc)
+            found = re.search(r"\s*\(at line (\d+), column (\d+)\)", text)
+            line = getattr(exc, "lineno", None) or (int(found[1]) if found else None)
+            problem = text[: found.start()] + text[found.end() :] if found else text
+            if found:
+                problem += f" (column {found[2]})"
+            raise bad_file(
+                p, f"not valid TOML: {problem}", line=line, expected=expected
+            ) from exc
     unknown = sorted(set(config) - _CONFIG_KEYS)
     if unknown:
         raise _usage(
@@ -1312,7 +1637,8 @@ def cmd_search(args: argparse.Namespace) -> int:
 
     config = load_config(args.config)
     search_cfg = dict(config.get("search", {}))
-    enc = read_encoded(args.encoded)
+    with _usage_on_bad_file(_ENCODED_HINT):
+        enc = read_encoded(args.encoded)
     target = config["target"]
     if target not in enc.extras.columns:
         kept = [c for c in enc.extras.columns if c != ROW_COLUMN]

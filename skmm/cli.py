@@ -1,9 +1,10 @@
 """The ``skmm`` command line.
 
 Errors print one readable line and a hint, and exit non-zero (2 for a wrong
-command line, input or configuration; 1 for a failure while running);
-``--debug`` shows the traceback.  The subcommands' work lives in
-:mod:`skmm._cli_commands`; this module holds the parser and the dispatch.
+command line, input or configuration, including a file handed in that cannot
+be read; 1 for a failure while running); ``--debug`` shows the traceback.
+The subcommands' work lives in :mod:`skmm._cli_commands`; this module holds
+the parser and the dispatch.
 """
 
 from __future__ import annotations
@@ -413,8 +414,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     -------
     int
         0 on success, 2 for a usage error (a wrong argument, a missing file, an
-        unknown column, encoder or modality, a bad config), 1 for a failure
-        while running, 130 when interrupted.
+        unknown column, encoder or modality, a bad config, a file that cannot
+        be read as what its name says: :class:`~skmm.exceptions.InvalidFileError`),
+        1 for a failure while running, 130 when interrupted.
     """
     parser = _build_parser()
     try:
@@ -445,12 +447,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.debug:
             raise
         from skmm.exceptions import (
+            InvalidFileError,
             InvalidItemError,
             MissingDependencyError,
             MissingModelError,
         )
 
         text = str(exc)
+        if isinstance(exc, InvalidFileError):
+            # a file handed in is unreadable: bad input, like a usage error
+            _report(text, "check that file: is it complete, and what its name says?")
+            return EXIT_USAGE
         if isinstance(exc, MissingDependencyError):
             message, _, install = text.partition(" Install it with: ")
             _report(message, install or "install the missing package")

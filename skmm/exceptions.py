@@ -3,11 +3,44 @@
 from __future__ import annotations
 
 __all__ = [
+    "InvalidFileError",
     "InvalidItemError",
     "InvalidItemWarning",
     "MissingDependencyError",
     "MissingModelError",
 ]
+
+
+class InvalidFileError(ValueError):
+    """A file handed in cannot be read: truncated, of another format, malformed.
+
+    Raised by the readers of user files (the command line's tables and
+    configuration, :func:`skmm.retrieval.load_index`) instead of the
+    underlying library's error (pyarrow, pandas, numpy, zipfile, tomllib,
+    pickle, FAISS), which stays attached as ``__cause__``.  The message names
+    the file, the line where one is known, and what was expected.
+
+    Parameters
+    ----------
+    message : str
+        The whole message (it names the file).
+    path : str or PathLike, optional
+        The file.
+    line : int, optional
+        The 1-based line of the problem, for text formats (CSV, TOML, JSON).
+
+    Attributes
+    ----------
+    path : str or None
+        The file, as given.
+    line : int or None
+        The 1-based line, where known.
+    """
+
+    def __init__(self, message: str, *, path=None, line=None):
+        super().__init__(message)
+        self.path = None if path is None else str(path)
+        self.line = line
 
 
 class InvalidItemError(ValueError):

@@ -12,6 +12,7 @@ parameters as JSON and the data (the vectors, or FAISS's serialised index).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import numbers
@@ -22,6 +23,7 @@ from typing import Any, ClassVar
 import numpy as np
 from sklearn.base import BaseEstimator
 
+from skmm.exceptions import InvalidFileError
 from skmm.utils._device import resolve_device
 from skmm.utils._imports import import_optional
 from skmm.utils._sklearn_compat import Interval, StrOptions
@@ -153,8 +155,13 @@ class BaseIndex(BaseEstimator):
         Parameters
         ----------
         path : str or Path
-            Written as given (no suffix is added).
+            Written as given (no suffix is added).  The archive is written
+            to a temporary file beside it and renamed into place, so an
+            interrupted save leaves no truncated index behind.
         """
+        import os
+        import threading
+
         arrays = self._state() if len(self) else {}
         meta = {
             "class": type(self).__name__,
@@ -163,8 +170,20 @@ class BaseIndex(BaseEstimator):
             "dim": self.dim,
             "ntotal": len(self),
         }
-        with open(path, "wb") as fh:
-            np.savez(fh, meta=np.asarray(json.dumps(meta)), **arrays)
+        target = Path(path)
+        if not target.parent.is_dir():
+            raise FileNotFoundError(f"No folder {target.parent} to save {target} in")
+        tmp = target.with_name(
+            f".{target.name}.{os.getpid()}-{threading.get_ident()}.tmp"
+        )
+        try:
+            with open(tmp, "wb") as fh:
+                np.savez(fh, meta=np.asarray(json.dumps(meta)), **arrays)
+            os.replace(tmp, target)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
 
     @classmethod
     def load(cls, path: str | Path) -> BaseIndex:
@@ -178,19 +197,36 @@ class BaseIndex(BaseEstimator):
         -------
         index
             Of the class that saved it (``BaseIndex.load`` reads any).
+
+        Raises
+        ------
+        FileNotFoundError, IsADirectoryError, PermissionError
+            When ``path`` cannot be opened.
+        skmm.exceptions.InvalidFileError
+            When the file is not an index written by :meth:`save`: empty,
+            truncated, another format (an image, a pickle, ...) or damaged.
+            The message names the file and what was found.
+        TypeError
+            When ``cls`` is a subclass and the file holds another one.
         """
-        with np.load(path, allow_pickle=False) as data:
-            meta = json.loads(str(data["meta"]))
-            arrays = {k: data[k] for k in data.files if k != "meta"}
-        classes = {c.__name__: c for c in (ExactIndex, FaissIndex)}
-        klass = classes.get(meta.get("class"))
-        if klass is None:
-            raise ValueError(f"{path} does not hold an skmm index ({meta!r})")
+        meta, arrays = _read_index_file(path)
+        klass = {c.__name__: c for c in (ExactIndex, FaissIndex)}[meta["class"]]
         if cls is not BaseIndex and klass is not cls:
             raise TypeError(f"{path} holds a {klass.__name__}, not a {cls.__name__}")
-        index = klass(**meta["params"])
+        try:
+            index = klass(**meta["params"])
+            index._validate_params()
+        except (TypeError, ValueError) as exc:
+            raise _bad_index(path, f"its {klass.__name__} parameters: {exc}") from exc
         if meta["ntotal"]:
-            index._set_state(arrays)
+            try:
+                index._set_state(arrays)
+            except ImportError:
+                raise  # FAISS missing: MissingDependencyError says what to install
+            except Exception as exc:  # FAISS's RuntimeError, a missing array, ...
+                raise _bad_index(
+                    path, f"its {klass.__name__} data: {type(exc).__name__}: {exc}"
+                ) from exc
             index._dim = int(meta["dim"])
             index._ntotal = int(meta["ntotal"])
         return index
@@ -213,8 +249,129 @@ class BaseIndex(BaseEstimator):
         raise NotImplementedError
 
 
+_EXPECTED_INDEX = (
+    "an .npz archive written by ExactIndex.save or FaissIndex.save "
+    "(`skmm index` writes one)"
+)
+
+# the first bytes of formats an index file is mistaken for
+_MAGIC = (
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"PAR1", "a Parquet file"),
+    (b"\x93NUMPY", "a single NumPy array (.npy)"),
+    (b"\x1f\x8b", "a gzip file"),
+    (b"\x80", "a Python pickle (joblib) file"),
+    (b"SQLite format 3", "an SQLite database"),
+    (b"{", "JSON text"),
+)
+
+
+def _file_kind(head: bytes) -> str:
+    """What the first bytes of a file look like (for error messages).
+
+    A known format's magic bytes name it; otherwise the bytes are "text"
+    when nearly all of them decode as UTF-8 printable characters (a stray
+    Latin-1 accent still counts as text), else binary data.
+    """
+    for magic, kind in _MAGIC:
+        if head.startswith(magic):
+            return kind
+    chars = head.decode("utf-8", errors="replace")
+    odd = sum(c == "\ufffd" or (c < " " and c not in "\t\n\r") for c in chars)
+    if chars and odd > 0.1 * len(chars):
+        return "binary data of an unknown format"
+    return "text"
+
+
+def _bad_index(path: Any, problem: str) -> InvalidFileError:
+    return InvalidFileError(
+        f"{path} does not hold an skmm index: {problem}; expected {_EXPECTED_INDEX}",
+        path=path,
+    )
+
+
+def _read_index_file(path: Any) -> tuple[dict, dict[str, np.ndarray]]:
+    """The checked metadata and the arrays of an index file.
+
+    Every way a file can fail to be an index (empty, truncated, another
+    format, a damaged archive or metadata) becomes one
+    :class:`~skmm.exceptions.InvalidFileError` naming the file; a file that
+    cannot be opened raises the usual ``OSError``.
+    """
+    import zipfile
+    import zlib
+
+    with open(path, "rb") as fh:  # FileNotFoundError & co. as they are
+        head = fh.read(1024)
+    if not head:
+        raise _bad_index(path, "the file is empty")
+    if not head.startswith(b"PK"):
+        raise _bad_index(path, f"the file holds {_file_kind(head)}")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            if "meta" not in data.files:
+                raise _bad_index(
+                    path,
+                    "the archive has no 'meta' entry (it holds "
+                    f"{', '.join(data.files) or 'nothing'})",
+                )
+            meta = json.loads(str(data["meta"]))
+            arrays = {k: data[k] for k in data.files if k != "meta"}
+    except InvalidFileError:
+        raise
+    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, KeyError) as exc:
+        cut = isinstance(exc, (zipfile.BadZipFile, EOFError, zlib.error))
+        what = "truncated or damaged" if cut else "damaged"
+        raise _bad_index(
+            path, f"the archive is {what} ({type(exc).__name__}: {exc})"
+        ) from exc
+    known = ("ExactIndex", "FaissIndex")
+    if not isinstance(meta, dict) or meta.get("class") not in known:
+        cls = meta.get("class") if isinstance(meta, dict) else None
+        raise _bad_index(path, f"its metadata names no skmm index class (got {cls!r})")
+    if not isinstance(meta.get("format"), int) or meta["format"] > _FORMAT_VERSION:
+        raise _bad_index(
+            path,
+            f"its format {meta.get('format')!r} is not one this skmm reads "
+            f"(up to {_FORMAT_VERSION}); upgrade skmm or save the index again",
+        )
+    ntotal, dim = meta.get("ntotal"), meta.get("dim")
+    if (
+        not isinstance(meta.get("params"), dict)
+        or not isinstance(ntotal, int)
+        or ntotal < 0
+        or (ntotal and not isinstance(dim, int))
+    ):
+        raise _bad_index(path, "its metadata lacks params, ntotal or dim")
+    vectors = arrays.get("vectors")
+    if ntotal and vectors is not None and vectors.shape != (ntotal, dim):
+        raise _bad_index(
+            path,
+            f"it records {ntotal} vectors of dimension {dim} but holds an "
+            f"array of shape {vectors.shape}",
+        )
+    return meta, arrays
+
+
 def load_index(path: str | Path) -> BaseIndex:
     """Read any index written by ``save``.
+
+    Parameters
+    ----------
+    path : str or Path
+
+    Returns
+    -------
+    BaseIndex
+        An :class:`ExactIndex` or :class:`FaissIndex`, as saved.
+
+    Raises
+    ------
+    skmm.exceptions.InvalidFileError
+        When the file is not an index (empty, truncated, another format or
+        damaged); the message names the file.  See :meth:`BaseIndex.load`.
 
     Examples
     --------
