@@ -403,3 +403,23 @@ def test_the_process_exit_code(contents, code, fragment, tmp_path):
     assert "bad.csv" in proc.stderr or "missing.png" in proc.stderr
     assert fragment in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize(
+    "name, data, line",
+    [
+        ("study.db", RANDOM, None),
+        ("study.db", b"a text file, not SQLite\n", None),
+        ("study.journal", b"garbage\n{}\n", 1),
+    ],
+)
+def test_search_with_a_damaged_storage_file_exits_2(
+    name, data, line, good, tmp_path, capsys
+):
+    bad = tmp_path / name
+    bad.write_bytes(data)
+    toml = tmp_path / "search.toml"
+    toml.write_text('target = "label"\n[search]\nn_trials = 1\ncv = 2\n')
+    rc, out, err = run(capsys, "search", good["encoded"], toml, "--storage", bad)
+    assert rc == 2, err
+    assert_clear_error(err, bad.name, line)

@@ -18,11 +18,14 @@ from sklearn.model_selection import check_cv
 from sklearn.utils import indexable
 
 from skmm.model_selection._pruning import EpochPruning
+from skmm.model_selection._resume import check_space, fail_stale_trials, trial_heartbeat
 from skmm.model_selection._space import FlatSpace, default_space, final_step
 from skmm.model_selection._storage import (
     absolute_storage,
     describe_storage,
     make_storage,
+    storage_errors,
+    storage_file,
 )
 from skmm.utils._imports import import_optional
 from skmm.utils._sklearn_compat import (
@@ -329,14 +332,19 @@ class FusionSearchCV(BaseSearchCV):
         if self.verbose < 2:  # no "A new study created" line
             optuna.logging.set_verbosity(optuna.logging.WARNING)
         try:
-            study = optuna.create_study(
-                study_name=name,
-                storage=storage,
-                direction="maximize",
-                sampler=self._make_sampler(0),
-                pruner=self._make_pruner(),
-                load_if_exists=True,
-            )
+            with storage_errors(storage_file(spec, n_jobs)):
+                study = optuna.create_study(
+                    study_name=name,
+                    storage=storage,
+                    direction="maximize",
+                    sampler=self._make_sampler(0),
+                    pruner=self._make_pruner(),
+                    load_if_exists=True,
+                )
+                # another space fails now, not trial by trial; dead workers'
+                # trials are failed
+                check_space(study, self._space(), describe_storage(spec, n_jobs))
+                fail_stale_trials(study)
         finally:
             optuna.logging.set_verbosity(level)
         self.study_name_ = name
@@ -623,7 +631,8 @@ class _SearchJob:
     def objective(self, trial: Any) -> float:
         optuna = _optuna()
         try:
-            return self._objective(trial)
+            with trial_heartbeat(trial):
+                return self._objective(trial)
         except optuna.TrialPruned:
             raise
         except Exception as exc:
@@ -698,7 +707,9 @@ class _SearchJob:
                 trial.set_user_attr("failed_fold", fold)
                 raise
             fit_times.append(time.perf_counter() - t0)
-            epochs += int(getattr(step, "n_iter_", 0) or 0)
+            n_iter = getattr(step, "n_iter_", None)  # an array for some models
+            if n_iter is not None and np.size(n_iter):
+                epochs += int(np.max(n_iter))
             t0 = time.perf_counter()
             try:
                 scores = self._score(est, X_test, y_test)
