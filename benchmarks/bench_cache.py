@@ -1,6 +1,7 @@
 """The embedding cache in cross-validation, on real data, one run.
 
     .venv/bin/python benchmarks/bench_cache.py [--n 2000] [--folds 5]
+    .venv/bin/python benchmarks/bench_cache.py --verify-only [--entries 20000]
 
 5-fold ``cross_val_score`` of ``make_modality_encoder(text=MiniLM,
 image=MobileNetV2 @ 128 px) + StandardScaler + LogisticRegression`` for the
@@ -14,11 +15,20 @@ Prints the times and the ratios off/cold and cold/warm, end to end and for
 the encoding step alone (the classifier's fits cost the same in all three
 runs and bound the end-to-end ratios).  The scaler is there because
 LogisticRegression on raw MobileNet features needs ~5x more iterations.
+
+``--verify-only`` (no data needed; also run after the CV runs) measures the
+cost of verifying entries: warm ``EmbeddingCache.get_many`` over
+``--entries`` entries of MiniLM's (384) and MobileNetV2's (1280) width,
+against the read loop the cache used before entries carried a CRC-32
+(``open()`` per entry, header and size check, no checksum), on the same
+files, best of 5 interleaved runs each; the goal is a ratio <= 1.10.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
+import os
 import tempfile
 import time
 
@@ -52,11 +62,68 @@ class Timed(TransformerMixin, BaseEstimator):
         return out
 
 
+def _unverified_get_many(cache, namespace, keys, dim):
+    """The warm read loop before checksums: header and size check only."""
+    from skmm.cache._store import _npy_header
+
+    values = np.full((len(keys), dim), np.nan, dtype=np.float32)
+    found = np.zeros(len(keys), dtype=bool)
+    header = _npy_header(dim)
+    size = len(header) + 4 * dim + 4  # the same files: their trailer is read
+    root, sep = cache._root_str, os.sep
+    for i, key in enumerate(keys):
+        path = f"{root}{sep}{namespace}{sep}{key[:2]}{sep}{key}.npy"
+        try:
+            with open(path, "rb") as fh:
+                raw = fh.read(size + 1)
+        except FileNotFoundError:
+            continue
+        if len(raw) == size and raw.startswith(header):
+            values[i] = np.frombuffer(raw, dtype="<f4", count=dim, offset=len(header))
+            found[i] = True
+    return values, found
+
+
+def verify_cost(n_entries: int) -> None:
+    """Warm reads with and without CRC-32 verification, same files."""
+    import hashlib
+
+    from skmm.cache import EmbeddingCache
+
+    rng = np.random.RandomState(0)
+    for dim in (384, 1280):
+        folder = tempfile.mkdtemp(prefix="skmm_bench_verify_")
+        cache = EmbeddingCache(folder)
+        keys = [hashlib.sha256(str(i).encode()).hexdigest() for i in range(n_entries)]
+        cache.put_many("ns", keys, rng.randn(n_entries, dim).astype(np.float32))
+        times = {"verified": [], "unverified": []}
+        for _ in range(5):
+            for name, read in (
+                ("verified", cache.get_many),
+                ("unverified", functools.partial(_unverified_get_many, cache)),
+            ):
+                t0 = time.perf_counter()
+                _, found = read("ns", keys, dim)
+                times[name].append(time.perf_counter() - t0)
+                assert found.all()
+        v, u = min(times["verified"]), min(times["unverified"])
+        print(
+            f"warm read, {n_entries} entries x {dim} floats: verified (this "
+            f"reader) {v:.3f} s, unverified (the reader before checksums) "
+            f"{u:.3f} s, ratio {v / u:.2f}"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=2000)
     parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--entries", type=int, default=20000)
+    parser.add_argument("--verify-only", action="store_true")
     args = parser.parse_args()
+    if args.verify_only:
+        verify_cost(args.entries)
+        return
 
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold, cross_val_score
@@ -124,6 +191,7 @@ def main() -> None:
         f"ratio cold/warm : {t_cold / t_warm:5.1f}x end to end, "
         f"{e_cold / e_warm:5.1f}x encoding"
     )
+    verify_cost(args.entries)
 
 
 if __name__ == "__main__":

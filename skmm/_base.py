@@ -10,11 +10,16 @@ to *read* one cell (``_prepare``) and how to *embed* a batch of read cells
   column names and row labels used in error messages;
 - ``n_features_in_`` / ``feature_names_in_`` bookkeeping with sklearn's own
   checks and wording;
-- missing cells (None, NaN, pd.NA; ``""`` for text) -> rows of NaN;
+- missing cells (None, NaN, pd.NA, pd.NaT, and ``""`` or whitespace-only
+  strings in every modality) -> rows of NaN;
 - de-duplication of identical cells within one call;
 - per-item error handling (``on_error="raise" | "nan"``), so one bad item
-  neither hides which one it was nor loses the other rows' work;
-- batching with a progress bar.
+  neither hides which one it was nor loses the other rows' work: a failure
+  while reading a cell, a batch whose encoding raises (re-encoded item by
+  item to find the culprit) and an item embedded as NaN/inf all name the
+  column, the row and the item;
+- batching with a progress bar, and the embedding cache written batch by
+  batch, so a failure or a killed process loses at most one batch.
 """
 
 from __future__ import annotations
@@ -28,7 +33,12 @@ from typing import Any, ClassVar
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from skmm.exceptions import InvalidItemError, InvalidItemWarning
+from skmm.exceptions import (
+    InvalidItemError,
+    InvalidItemWarning,
+    MissingDependencyError,
+    MissingModelError,
+)
 from skmm.utils._hashing import hash_item
 from skmm.utils._sklearn_compat import (
     Interval,
@@ -90,6 +100,45 @@ def _short_repr(item: Any, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+# Failures that say nothing about the item being encoded: never mapped to one.
+_NOT_AN_ITEMS_FAULT = (MissingModelError, MissingDependencyError, MemoryError)
+
+
+def _as_rows(emb: Any, n: int, d: int) -> np.ndarray:
+    """A batch's embeddings as float32 ``(n, d)``, or ValueError."""
+    emb = np.asarray(emb, dtype=np.float32)
+    if emb.shape != (n, d):
+        raise ValueError(
+            f"the encoder returned an array of shape {emb.shape} for {n} "
+            f"item(s); expected ({n}, {d})"
+        )
+    return emb
+
+
+class _CacheSink:
+    """Writes each finished batch to the cache; an unwritable folder warns
+    once and is not tried again."""
+
+    def __init__(self, store: Any, namespace: str, keys: list):
+        self.store, self.namespace, self.keys = store, namespace, keys
+
+    def __call__(self, indices: np.ndarray, rows: np.ndarray) -> None:
+        if self.store is None:
+            return
+        keep = [j for j, i in enumerate(indices) if self.keys[i] is not None]
+        if not keep:
+            return
+        try:
+            self.store.put_many(
+                self.namespace, [self.keys[indices[j]] for j in keep], rows[keep]
+            )
+        except OSError as exc:
+            from skmm.cache._store import unusable_cache_warning
+
+            unusable_cache_warning(self.store.root, exc)
+            self.store = None
+
+
 class BaseEncoder(TransformerMixin, BaseEstimator):
     """Base class of skmm's column encoders.
 
@@ -106,7 +155,8 @@ class BaseEncoder(TransformerMixin, BaseEstimator):
 
     _modality: ClassVar[str] = "generic"
     _fit_requires_data: ClassVar[bool] = False
-    _empty_string_is_missing: ClassVar[bool] = False
+    # "" and whitespace-only strings are missing cells (text, or a path)
+    _empty_string_is_missing: ClassVar[bool] = True
 
     _parameter_constraints: ClassVar[dict] = {
         "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
@@ -131,7 +181,11 @@ class BaseEncoder(TransformerMixin, BaseEstimator):
     def _is_missing(self, item: Any) -> bool:
         if is_missing(item):
             return True
-        return self._empty_string_is_missing and isinstance(item, str) and item == ""
+        return (
+            self._empty_string_is_missing
+            and isinstance(item, (str, np.str_))
+            and not item.strip()
+        )
 
     def _describe_item(self, item: Any) -> str:
         return _short_repr(item)
@@ -287,8 +341,71 @@ class BaseEncoder(TransformerMixin, BaseEstimator):
         padding); ``None`` keeps first-seen order."""
         return None
 
-    def _encode_positions(self, col: Column, positions: list[int]) -> np.ndarray:
-        """Embed the cells at ``positions`` (NaN rows for failures)."""
+    def _encode_checked(
+        self, col: Column, positions: list[int], prepared: list, failures: list
+    ) -> tuple[np.ndarray, InvalidItemError | None]:
+        """Embed one batch of read cells, mapping any failure to its item.
+
+        A batch that raises is re-encoded item by item, so the item that
+        caused the failure is named (and the others keep their rows); when
+        every item fails alike, the fault is not the items' and the original
+        exception propagates.  An item embedded as NaN/inf is a failure too.
+        Returns ``(rows, error)``: failed rows are NaN; ``error`` is the first
+        failure under ``on_error="raise"`` (raised by the caller once the good
+        rows are saved), else ``None`` and failures are appended.
+        """
+        n, d = len(prepared), self.n_features_out_
+        errors: dict[int, BaseException] = {}
+        try:
+            emb = _as_rows(self._encode_batch(prepared), n, d)
+        except _NOT_AN_ITEMS_FAULT:
+            raise
+        except Exception as exc:
+            if n == 1:
+                emb = np.full((1, d), np.nan, dtype=np.float32)
+                errors[0] = exc
+            else:
+                emb = np.full((n, d), np.nan, dtype=np.float32)
+                for j, item in enumerate(prepared):
+                    try:
+                        emb[j] = _as_rows(self._encode_batch([item]), 1, d)[0]
+                    except _NOT_AN_ITEMS_FAULT:
+                        raise
+                    except Exception as single:
+                        errors[j] = single
+                alike = {(type(e), str(e)) for e in errors.values()}
+                if len(errors) == n and len(alike) == 1:
+                    raise
+        bad = np.flatnonzero(~np.isfinite(emb).all(axis=1))
+        for j in bad:
+            errors.setdefault(
+                int(j),
+                ValueError(
+                    f"{type(self).__name__} embedded it as non-finite values "
+                    "(NaN or inf)"
+                ),
+            )
+        first_error = None
+        for j in sorted(errors):
+            pos = positions[j]
+            error = self._invalid(col, pos, col.cells[pos], errors[j])
+            error.__cause__ = errors[j]
+            emb[j] = np.nan
+            if self.on_error == "raise":
+                first_error = first_error or error
+            else:
+                failures.append(error)
+        return emb, first_error
+
+    def _encode_positions(
+        self, col: Column, positions: list[int], sink: Any = None
+    ) -> np.ndarray:
+        """Embed the cells at ``positions`` (NaN rows for failures).
+
+        ``sink(indices, rows)``, when given, receives each batch's good rows
+        (``indices`` into ``positions``) as soon as the batch is done, so
+        that they are saved even if a later item fails or the process dies.
+        """
         out = np.full((len(positions), self.n_features_out_), np.nan, dtype=np.float32)
         order = self._batch_order([col.cells[p] for p in positions])
         if order is None:
@@ -301,14 +418,28 @@ class BaseEncoder(TransformerMixin, BaseEstimator):
             for start in range(0, len(order), bs):
                 chunk = order[start : start + bs]
                 prepared, slots = [], []
+                error = None
                 for slot in chunk:
-                    p = self._prepare_checked(col, positions[slot], failures)
+                    try:
+                        p = self._prepare_checked(col, positions[slot], failures)
+                    except InvalidItemError as exc:  # on_error="raise"
+                        error = exc
+                        break
                     if p is not None:
                         prepared.append(p)
                         slots.append(slot)
                 if prepared:
-                    emb = np.asarray(self._encode_batch(prepared), dtype=np.float32)
+                    emb, batch_error = self._encode_checked(
+                        col, [positions[s] for s in slots], prepared, failures
+                    )
                     out[slots] = emb
+                    if sink is not None:
+                        good = np.isfinite(emb).all(axis=1)
+                        if good.any():
+                            sink(np.asarray(slots)[good], emb[good])
+                    error = error or batch_error
+                if error is not None:
+                    raise error from error.__cause__
                 bar.update(len(chunk))
         self._report_failures(col, failures, len(positions))
         return out
@@ -318,11 +449,17 @@ class BaseEncoder(TransformerMixin, BaseEstimator):
         if cache is None or cache is False:
             return None, None
         from skmm.cache._fingerprint import encoder_fingerprint
-        from skmm.cache._store import EmbeddingCache
+        from skmm.cache._store import EmbeddingCache, unusable_cache_warning
 
         store = EmbeddingCache(None if cache is True else cache)
         namespace, desc = encoder_fingerprint(self)
-        store.write_meta(namespace, desc)
+        try:
+            store.write_meta(namespace, desc)
+        except OSError as exc:
+            if not (store.root / namespace).is_dir():
+                unusable_cache_warning(store.root, exc)
+                return None, None
+            # a read-only folder that already holds entries still serves hits
         return store, namespace
 
     def _encode_column(self, col: Column) -> np.ndarray:
@@ -334,6 +471,7 @@ class BaseEncoder(TransformerMixin, BaseEstimator):
         unique = np.full((len(first), d), np.nan, dtype=np.float32)
         todo = np.arange(len(first))
         store, namespace = self._cache_handle()
+        sink = None
         if store is not None:
             file_keys = [_file_key(k) for k in keys]
             idx = np.asarray([i for i, fk in enumerate(file_keys) if fk is not None])
@@ -341,18 +479,11 @@ class BaseEncoder(TransformerMixin, BaseEstimator):
             values, found = store.get_many(namespace, [file_keys[i] for i in idx], d)
             unique[idx[found]] = values[found]
             todo = np.setdiff1d(todo, idx[found])
+            sink = _CacheSink(store, namespace, [file_keys[i] for i in todo])
         if todo.size:
-            computed = self._encode_positions(col, [first[i] for i in todo])
-            unique[todo] = computed
-            if store is not None:
-                ok = [
-                    j
-                    for j, i in enumerate(todo)
-                    if file_keys[i] is not None and not np.isnan(computed[j]).any()
-                ]
-                store.put_many(
-                    namespace, [file_keys[todo[j]] for j in ok], computed[ok]
-                )
+            unique[todo] = self._encode_positions(
+                col, [first[i] for i in todo], sink=sink
+            )
         valid = inverse >= 0
         result[valid] = unique[inverse[valid]]
         return result

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 __all__ = [
+    "CacheWarning",
     "InvalidFileError",
     "InvalidItemError",
     "InvalidItemWarning",
@@ -65,6 +66,10 @@ class InvalidItemError(ValueError):
         self.column = column
         self.row = row
         self.item = item
+
+
+class CacheWarning(UserWarning):
+    """The embedding cache folder cannot be used; encoding goes on without it."""
 
 
 class InvalidItemWarning(UserWarning):

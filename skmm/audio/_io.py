@@ -27,22 +27,35 @@ _CELL_KINDS = (
 
 # integer PCM dtypes and the value that maps to full scale (what soundfile does)
 _PCM_SCALE = {np.dtype(np.int16): 2.0**15, np.dtype(np.int32): 2.0**31}
+_WAVE_DTYPES = "float samples (or int16 / int32 PCM)"
+# larger reduced up/down factors resample by FFT, not with a polyphase filter
+_MAX_POLYPHASE_FACTOR = 4096
+_F32_MAX = float(np.finfo(np.float32).max)
 
 
 def _check_rate(rate: Any, what: str) -> int:
     """A sampling rate as a positive int (an integral float is accepted)."""
     if isinstance(rate, bool) or not isinstance(rate, numbers.Real):
         raise TypeError(f"{what} must be a positive integer (Hz); got {rate!r}")
-    if not math.isfinite(float(rate)) or rate <= 0 or float(rate) != int(rate):
+    if isinstance(rate, numbers.Integral):
+        value = int(rate)
+    elif not math.isfinite(float(rate)) or float(rate) != int(rate):
         raise ValueError(f"{what} must be a positive integer (Hz); got {rate!r}")
-    return int(rate)
+    else:
+        value = int(rate)
+    if value <= 0:
+        raise ValueError(f"{what} must be a positive integer (Hz); got {rate!r}")
+    return value
 
 
 def resample(wave: np.ndarray, orig_rate: int, target_rate: int) -> np.ndarray:
     """Resample along the last axis with a polyphase filter.
 
     Uses :func:`scipy.signal.resample_poly` with the up/down factors reduced
-    by their greatest common divisor, so 44.1 kHz -> 16 kHz is 160/441.
+    by their greatest common divisor, so 44.1 kHz -> 16 kHz is 160/441.  A
+    ratio whose reduced factors exceed 4096 (44101 Hz -> 16 kHz) would need
+    a filter of ``20 * max(up, down)`` taps; it is resampled in the frequency
+    domain instead (:func:`scipy.signal.resample`), to as many samples.
 
     Parameters
     ----------
@@ -63,12 +76,21 @@ def resample(wave: np.ndarray, orig_rate: int, target_rate: int) -> np.ndarray:
     orig_rate, target_rate = int(orig_rate), int(target_rate)
     if orig_rate == target_rate:
         return np.asarray(wave, dtype=np.float32)
-    from scipy.signal import resample_poly
-
     g = math.gcd(orig_rate, target_rate)
-    out = resample_poly(
-        np.asarray(wave, dtype=np.float64), target_rate // g, orig_rate // g, axis=-1
-    )
+    up, down = target_rate // g, orig_rate // g
+    x = np.asarray(wave, dtype=np.float64)
+    if max(up, down) > _MAX_POLYPHASE_FACTOR:
+        # an odd ratio (44101 Hz, 2**31 - 1 Hz): the polyphase filter would
+        # have 20 * max(up, down) taps (hundreds of GiB), so resample in the
+        # frequency domain, to as many samples as resample_poly gives
+        from scipy.signal import resample as fft_resample
+
+        n_out = max(1, -(-x.shape[-1] * target_rate // orig_rate))
+        out = fft_resample(x, n_out, axis=-1)
+    else:
+        from scipy.signal import resample_poly
+
+        out = resample_poly(x, up, down, axis=-1)
     return out.astype(np.float32)
 
 
@@ -92,6 +114,13 @@ def _as_wave_array(wave: Any) -> np.ndarray:
     if isinstance(wave, np.ndarray):
         arr = wave
     elif isinstance(wave, (list, tuple)):
+        # numpy would flatten 0-d arrays into samples: (16000, np.array(0.5))
+        # is a (rate, waveform) mix-up, not two samples
+        if any(isinstance(v, np.ndarray) for v in wave):
+            raise TypeError(
+                "a waveform list must hold numbers only (samples), not arrays; "
+                "a (waveform, rate) cell has the waveform first"
+            )
         try:
             arr = np.asarray(wave, dtype=np.float64)
         except (TypeError, ValueError) as exc:
@@ -108,12 +137,16 @@ def _as_wave_array(wave: Any) -> np.ndarray:
             ) from exc
     if arr.dtype in _PCM_SCALE:
         return arr.astype(np.float64) / _PCM_SCALE[arr.dtype]
-    if arr.dtype.kind == "b" or arr.dtype.kind not in "fiuc":
-        raise TypeError(
-            f"a waveform must hold float samples; got an array of dtype {arr.dtype}"
-        )
     if arr.dtype.kind == "c":
         raise TypeError("a waveform must hold real samples; got complex values")
+    if arr.dtype.kind != "f":
+        hint = ""
+        if arr.dtype.kind in "iu":
+            # which value is full scale is a guess: refuse rather than guess
+            hint = " (scale it to floats in [-1, 1] first)"
+        raise TypeError(
+            f"a waveform array must hold {_WAVE_DTYPES}; got dtype {arr.dtype}{hint}"
+        )
     return arr.astype(np.float64, copy=False)
 
 
@@ -133,7 +166,8 @@ def load_audio(
         mp3, ...), the bytes of such a file, a 1-D float waveform (numpy
         array or list of samples, assumed at ``input_rate``), or a tuple
         ``(waveform, rate)``.  ``int16`` / ``int32`` arrays are read as PCM
-        and scaled to [-1, 1).
+        and scaled to [-1, 1); arrays of other integer dtypes, or of bools,
+        are refused (which value is full scale would be a guess).
     sampling_rate : int
         The rate of the returned samples, in Hz.
     input_rate : int or None, default=None
@@ -157,9 +191,10 @@ def load_audio(
         For a path that is a directory.
     ValueError
         For a file that is not audio, an empty waveform, NaN or infinite
-        samples, or a 2-D array cell.
+        samples, samples too large for float32, or a 2-D array cell.
     TypeError
-        For a cell of another kind.
+        For a cell of another kind, or a waveform array of another dtype
+        than float, int16 or int32.
 
     Examples
     --------
@@ -186,18 +221,27 @@ def load_audio(
             raise ValueError("empty bytes: not an audio file")
         data, rate = _read_file(io.BytesIO(bytes(cell)), "the bytes")
     else:
-        if (
-            isinstance(cell, tuple)
-            and len(cell) == 2
-            and not isinstance(cell[0], numbers.Number)
-        ):
+        if isinstance(cell, tuple) and len(cell) == 2:
+            # always (waveform, rate): two samples in a tuple would be a guess
             wave, rate = cell
+            if isinstance(wave, numbers.Number) and not isinstance(
+                rate, numbers.Number
+            ):
+                raise TypeError(
+                    "a (waveform, rate) cell has the waveform first; got "
+                    f"({wave!r}, {type(rate).__name__}): swap them"
+                )
             rate = _check_rate(rate, "the rate of a (waveform, rate) cell")
             if isinstance(wave, (str, bytes, os.PathLike)):
                 raise TypeError(
                     "a (waveform, rate) cell needs a waveform, not a path or "
                     "bytes (files carry their own rate: pass the path alone)"
                 )
+        elif isinstance(cell, tuple):
+            raise TypeError(
+                f"a tuple cell must be (waveform, rate); got a tuple of {len(cell)} "
+                "(pass samples as a list or a numpy array)"
+            )
         else:
             wave = cell
             rate = _check_rate(
@@ -215,9 +259,18 @@ def load_audio(
     if not np.isfinite(data).all():
         n_bad = int((~np.isfinite(data)).sum())
         raise ValueError(f"the waveform has {n_bad} NaN or infinite sample(s)")
+    peak = float(np.abs(data).max())
     if mono:
         data = data.mean(axis=0)
-    return resample(data, rate, target)
+    with np.errstate(over="ignore", invalid="ignore"):
+        # the resampling filter may overshoot a peak near float32's limit
+        out = resample(data, rate, target)
+    if peak > _F32_MAX or not np.isfinite(out).all():
+        raise ValueError(
+            f"the waveform's samples (peak |x| = {peak:.3g}) overflow float32; "
+            "scale it to [-1, 1] first"
+        )
+    return out
 
 
 def audio_item_key(item: Any) -> Any:

@@ -6,11 +6,18 @@ parameters, model identity, fitted state, skmm version) and the key is the
 content hash of one input item.  Per-item granularity means a new fold whose
 items were half seen before computes only the other half.
 
+Each entry is a standard ``.npy`` file (``np.load`` reads it) followed by a
+4-byte CRC-32 of the header and numbers.  A read checks the header, the size
+and the checksum: an entry that was truncated, overwritten or bit-flipped is
+counted as corrupt, deleted and recomputed, never served.  Entries written
+by skmm before checksums (no trailer) are treated as misses and rewritten.
+
 Writes go to a temporary file in the same folder and are moved into place
 with :func:`os.replace`, which is atomic: a reader (or a process killed with
 ``kill -9`` mid-write) never leaves a half-written entry under its final
-name.  An entry that cannot be read back (truncated by hand, wrong width) is
-counted as corrupt, deleted and recomputed.
+name.  A folder that cannot be used (a file, read-only, not creatable) gives
+one :class:`~skmm.exceptions.CacheWarning` naming it, and encoding goes on
+without the cache.
 """
 
 from __future__ import annotations
@@ -22,6 +29,8 @@ import os
 import shutil
 import tempfile
 import threading
+import warnings
+import zlib
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -29,7 +38,13 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["EmbeddingCache", "cache_stats", "default_cache_dir", "reset_cache_stats"]
+__all__ = [
+    "EmbeddingCache",
+    "cache_stats",
+    "default_cache_dir",
+    "reset_cache_stats",
+    "unusable_cache_warning",
+]
 
 _STATS: dict[str, Counter] = {}
 _STATS_LOCK = threading.Lock()
@@ -80,6 +95,44 @@ def _npy_header(dim: int) -> bytes:
     return buf.getvalue()
 
 
+_WARNED: set[str] = set()
+# zlib.crc32(data + zlib.crc32(data).to_bytes(4, "little")) for any data
+_RESIDUE = 0x2144DF1C
+
+
+def unusable_cache_warning(root: str | os.PathLike, exc: BaseException) -> None:
+    """Warn, once per folder and process, that a cache folder is unusable.
+
+    The warning names the folder and the reason; the caller goes on without
+    the cache.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as seen:
+    ...     warnings.simplefilter("always")
+    ...     unusable_cache_warning("/no/such/doctest", PermissionError("denied"))
+    ...     unusable_cache_warning("/no/such/doctest", PermissionError("denied"))
+    >>> len(seen)
+    1
+    """
+    from skmm.exceptions import CacheWarning
+
+    name = str(Path(root).expanduser())
+    with _STATS_LOCK:
+        if name in _WARNED:
+            return
+        _WARNED.add(name)
+    reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+    warnings.warn(
+        f"The embedding cache folder {name!r} cannot be used ({reason}); "
+        "encoding goes on without the cache. Pass cache= a writable folder, "
+        "or cache=None to turn it off.",
+        CacheWarning,
+        stacklevel=4,
+    )
+
+
 class EmbeddingCache:
     """A folder of cached embeddings.
 
@@ -115,50 +168,66 @@ class EmbeddingCache:
     def get_many(
         self, namespace: str, keys: Sequence[str], dim: int
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Look up ``keys``; returns ``(values (n, dim), found (n,) bool)``."""
+        """Look up ``keys``; returns ``(values (n, dim), found (n,) bool)``.
+
+        Every entry is verified (header, size, CRC-32) before it is served.
+        """
         values = np.full((len(keys), dim), np.nan, dtype=np.float32)
         found = np.zeros(len(keys), dtype=bool)
         corrupt = 0
         header = _npy_header(dim)
-        size = len(header) + 4 * dim
+        body = len(header) + 4 * dim
+        size = body + 4
         root = self._root_str
         sep = os.sep
+        crc32 = zlib.crc32
+        # os.open/os.read, not open(): no buffered file object per entry,
+        # which pays for the checksum (benchmarks/bench_cache.py)
+        os_open, os_read, os_close = os.open, os.read, os.close
+        flags = os.O_RDONLY | getattr(os, "O_BINARY", 0)
+        good: list[int] = []
+        raws: list[bytes] = []
         for i, key in enumerate(keys):
             path = f"{root}{sep}{namespace}{sep}{key[:2]}{sep}{key}.npy"
             try:
-                with open(path, "rb") as fh:
-                    raw = fh.read(size + 1)
+                fd = os_open(path, flags)
             except FileNotFoundError:
                 continue
-            except OSError:
-                raw = b""
-            if len(raw) == size and raw.startswith(header):
-                values[i] = np.frombuffer(raw, dtype="<f4", offset=len(header))
-                found[i] = True
+            except OSError:  # unreadable (permissions): a miss
                 continue
-            # not the layout we write: let numpy judge, else it is corrupt
-            vec = None
             try:
-                vec = np.load(path, allow_pickle=False)
-            except FileNotFoundError:
+                raw = os_read(fd, size + 1)
+            except OSError:  # a folder, an I/O error: a miss
                 continue
-            except Exception:  # truncated / garbage: recompute
-                vec = None
-            if vec is None or vec.dtype != np.float32 or vec.shape != (dim,):
-                corrupt += 1
-                try:
-                    os.unlink(path)
-                except OSError:
-                    pass
+            finally:
+                os_close(fd)
+            # the CRC-32 of data followed by its own little-endian CRC is a
+            # constant: one pass over the entry checks it, no slicing
+            if len(raw) == size and raw.startswith(header) and crc32(raw) == _RESIDUE:
+                good.append(i)
+                raws.append(raw)
                 continue
-            values[i] = vec
-            found[i] = True
+            if len(raw) == body and raw.startswith(header):
+                continue  # written before checksums: a miss, rewritten on put
+            corrupt += 1
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+        if good:
+            block = np.frombuffer(b"".join(raws), dtype=np.uint8).reshape(-1, size)
+            values[good] = block[:, len(header) : body].view("<f4")
+            found[good] = True
         hits = int(found.sum())
         self._count(hits=hits, misses=len(keys) - hits, corrupt=corrupt)
         return values, found
 
     def put_many(self, namespace: str, keys: Sequence[str], values: np.ndarray) -> None:
-        """Store one row of ``values`` per key (atomically, per entry)."""
+        """Store one row of ``values`` per key (atomically, per entry).
+
+        Raises ``OSError`` when the folder cannot be written; the encoders
+        catch it (:meth:`BaseEncoder` warns once and goes on without cache).
+        """
         values = np.ascontiguousarray(values, dtype="<f4")
         if values.ndim != 2:
             raise ValueError(f"values must be 2-D; got shape {values.shape}")
@@ -170,10 +239,11 @@ class EmbeddingCache:
             if folder not in made:
                 os.makedirs(folder, exist_ok=True)
                 made.add(folder)
+            data = header + vec.tobytes()
             fd, tmp = tempfile.mkstemp(prefix=f".{key}.", suffix=".tmp", dir=folder)
             try:
                 with os.fdopen(fd, "wb") as fh:
-                    fh.write(header + vec.tobytes())
+                    fh.write(data + zlib.crc32(data).to_bytes(4, "little"))
                 os.replace(tmp, path)
             except BaseException:
                 try:

@@ -14,14 +14,20 @@ item) and kept:
   processes.
 
 Entries are arrays of any shape (a text's token states, an image's feature
-map); an entry that fails to load is deleted and recomputed.
+map), stored as ``.npy`` followed by a 4-byte CRC-32 like the embedding
+cache's; an entry that fails to load or to verify is deleted and
+recomputed.  A folder that cannot be written gives one
+:class:`~skmm.exceptions.CacheWarning` naming it; training goes on with the
+in-memory store only.
 """
 
 from __future__ import annotations
 
+import io
 import os
 import tempfile
 import threading
+import zlib
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -112,6 +118,7 @@ class PrefixStore:
     def __init__(self, namespace: str, root: str | os.PathLike | None = None):
         self.namespace = namespace
         self.root = None if root is None else Path(root).expanduser()
+        self._unusable = False
 
     def _path(self, key: str) -> Path:
         assert self.root is not None
@@ -122,10 +129,18 @@ class PrefixStore:
             return None
         path = self._path(key)
         try:
-            return np.load(path, allow_pickle=False)
+            with open(path, "rb") as fh:
+                raw = fh.read()
         except FileNotFoundError:
             return None
-        except Exception:  # truncated or foreign: recompute
+        except OSError:  # unreadable: a miss
+            return None
+        try:
+            body, trailer = raw[:-4], raw[-4:]
+            if len(raw) < 4 or zlib.crc32(body) != int.from_bytes(trailer, "little"):
+                raise ValueError("checksum mismatch")
+            return np.load(io.BytesIO(body), allow_pickle=False)
+        except Exception:  # truncated, overwritten or foreign: recompute
             try:
                 os.unlink(path)
             except OSError:
@@ -135,17 +150,31 @@ class PrefixStore:
     def _write(self, key: str, value: np.ndarray) -> None:
         if self.root is None:
             return
+        if self._unusable:
+            return
         path = self._path(key)
+        buf = io.BytesIO()
+        np.save(buf, value, allow_pickle=False)
+        data = buf.getvalue()
+        tmp = None
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(
                 prefix=f".{key}.", suffix=".tmp", dir=path.parent
             )
             with os.fdopen(fd, "wb") as fh:
-                np.save(fh, value, allow_pickle=False)
+                fh.write(data + zlib.crc32(data).to_bytes(4, "little"))
             os.replace(tmp, path)
-        except OSError:  # an unusable cache folder must not stop training
-            pass
+        except OSError as exc:  # an unusable cache folder must not stop training
+            from skmm.cache._store import unusable_cache_warning
+
+            if tmp is not None:
+                try:
+                    os.unlink(tmp)
+                except OSError:
+                    pass
+            self._unusable = True
+            unusable_cache_warning(self.root, exc)
 
     def get(
         self,

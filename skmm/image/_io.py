@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import math
 import os
+import warnings
 from collections.abc import Hashable, Sequence
 from pathlib import Path
 from typing import Any
@@ -110,19 +111,47 @@ def check_size(size: Any, name: str = "size") -> tuple[int, int]:
 
 
 # --------------------------------------------------------------------- loading
+_DEEP_GREY = ("I;16", "I;16B", "I;16L", "I;16N", "I", "F")
+
+
+def _deep_grey_to_l(img: Any) -> Any:
+    """A 16/32-bit integer or float grey image as 8-bit ``L``.
+
+    PIL's own convert clips at 255, so the values are rescaled from the range
+    they appear to use: ``[0, 1]`` (floats), ``[0, 255]``, ``[0, 65535]``
+    (16-bit, PNG) or ``[0, 2**31 - 1]`` (32-bit); negative values are black.
+    NaN or infinite pixels (mode ``F``) are refused.
+    """
+    with np.errstate(invalid="ignore"):  # NaN pixels: refused just below
+        arr = np.asarray(img).astype(np.float64)
+    if not np.isfinite(arr).all():
+        n_bad = int((~np.isfinite(arr)).sum())
+        raise ValueError(
+            f"the image (mode {img.mode}) has {n_bad} NaN or infinite pixel(s)"
+        )
+    hi = float(arr.max(initial=0))
+    if img.mode == "F" and hi <= 1.0:
+        top = 1.0
+    elif hi <= 255:
+        top = 255.0
+    elif hi <= 65535:
+        top = 65535.0
+    else:
+        top = float(2**31 - 1)
+    arr = np.clip(arr / top * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    return _pil().fromarray(arr, mode="L")
+
+
 def _composite(img: Any, background: tuple[int, int, int]) -> Any:
     """Any PIL image -> RGB, transparent pixels laid on ``background``."""
     Image = _pil()
     mode = img.mode
-    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
-        # 16/32-bit grey: PIL's own convert clips at 255, so rescale first
-        arr = np.asarray(img, dtype=np.float64)
-        top = 1.0 if mode == "F" and arr.max(initial=0) <= 1.0 else None
-        if top is None:
-            top = 65535.0 if arr.max(initial=0) > 255 else 255.0
-        arr = np.clip(arr / top * 255.0 + 0.5, 0, 255).astype(np.uint8)
-        img, mode = Image.fromarray(arr, mode="L"), "L"
-    has_alpha = mode in ("RGBA", "LA", "PA", "La", "RGBa") or (
+    if mode in _DEEP_GREY:
+        img, mode = _deep_grey_to_l(img), "L"
+    elif mode == "La":
+        # premultiplied grey + alpha: PIL converts it to LA only
+        img, mode = img.convert("LA"), "LA"
+    has_alpha = mode in ("RGBA", "LA", "PA", "RGBa") or (
         "transparency" in img.info and mode in ("P", "L", "RGB")
     )
     if has_alpha:
@@ -148,8 +177,6 @@ def _array_to_pil(arr: np.ndarray) -> Any:
         raise ValueError(f"an image array must not be empty; got shape {arr.shape}")
     if arr.dtype == np.uint8:
         data = arr
-    elif arr.dtype == np.bool_:
-        data = arr.astype(np.uint8) * 255
     elif np.issubdtype(arr.dtype, np.floating):
         if not np.isfinite(arr).all():
             raise ValueError("a float image array must not contain NaN or inf")
@@ -161,9 +188,14 @@ def _array_to_pil(arr: np.ndarray) -> Any:
             )
         data = (arr * 255.0 + 0.5).astype(np.uint8)
     else:
+        hint = ""
+        if arr.dtype == np.bool_:
+            hint = " (for a mask: mask.astype(np.uint8) * 255)"
+        elif arr.dtype.kind in "iu":
+            hint = " (rescale it to 0-255 and cast: .astype(np.uint8))"
         raise ValueError(
             f"an image array must be uint8 (0-255) or float (0-1); got dtype "
-            f"{arr.dtype}"
+            f"{arr.dtype}{hint}"
         )
     data = np.ascontiguousarray(data)
     if data.ndim == 2:
@@ -172,18 +204,37 @@ def _array_to_pil(arr: np.ndarray) -> Any:
 
 
 def _open_encoded(source: Any, what: str) -> Any:
-    from PIL import Image, ImageOps, UnidentifiedImageError
+    """Decode a file or bytes; any decoding failure is a ValueError.
 
-    try:
-        img = Image.open(source)
-        img.load()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise ValueError(f"{what} is not a readable image ({exc})") from exc
-    # photos store their rotation in EXIF; show them the way viewers do
-    try:
-        img = ImageOps.exif_transpose(img)
-    except Exception:  # a broken EXIF block is not worth failing over
-        pass
+    PIL's own warnings about the file (corrupt EXIF, a truncated tag) go
+    into the error when decoding fails and are dropped when it succeeds;
+    ``DecompressionBombWarning`` (a huge image) is passed on.
+    """
+    from PIL import Image, ImageOps
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            img = Image.open(source)
+            img.load()
+        except MemoryError:
+            raise
+        except Exception as exc:
+            # PIL's decoders raise OSError, SyntaxError, ValueError, but also
+            # EOFError, struct.error, IndexError, ... on malformed data
+            notes = "; ".join(dict.fromkeys(str(w.message).strip() for w in caught))
+            detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            if notes:
+                detail += f"; PIL warned: {notes}"
+            raise ValueError(f"{what} is not a readable image ({detail})") from exc
+        # photos store their rotation in EXIF; show them the way viewers do
+        try:
+            img = ImageOps.exif_transpose(img)
+        except Exception:  # a broken EXIF block is not worth failing over
+            pass
+    for w in caught:
+        if issubclass(w.category, Image.DecompressionBombWarning):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     return img
 
 

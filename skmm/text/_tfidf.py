@@ -171,7 +171,10 @@ class TfidfTextEncoder(_TextEncoderBase):
             )
         if k >= 1:
             self.svd_ = TruncatedSVD(n_components=k, random_state=self.random_state)
-            self.svd_.fit(tfidf)
+            # identical texts have no variance: only explained_variance_ratio_
+            # divides by it (NaN, with a numpy warning that says nothing)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                self.svd_.fit(tfidf)
 
     def _cache_state(self) -> dict:
         # the learned numbers only (the vectorizer object holds process ids)

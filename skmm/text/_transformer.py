@@ -314,6 +314,20 @@ class TextEncoder(PretrainedMixin, _TextEncoderBase):
         return TextTower(self, n, lora=kw.get("lora"), full=unfreeze == "all")
 
     # -- encoder hooks -----------------------------------------------------
+    def _prepare(self, item: Any) -> str:
+        text = super()._prepare(item)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            bad = text[exc.start]
+            raise ValueError(
+                f"the text holds {bad!r} (U+{ord(bad):04X}) at position "
+                f"{exc.start}, a lone surrogate that is not valid Unicode and "
+                "that the tokenizer cannot take; clean it first, e.g. "
+                "s.encode('utf-8', 'replace').decode('utf-8')"
+            ) from None
+        return text
+
     def _batch_order(self, cells: list) -> np.ndarray:
         # by token count, longest first: each batch pads to nearly the same
         # length (sorting by characters, as sentence-transformers does, pads

@@ -49,7 +49,9 @@ def hash_item(item: Any) -> str:
     elif isinstance(item, np.ndarray):
         arr = np.ascontiguousarray(item)
         h.update(b"a")
-        h.update(f"{arr.dtype.str}{arr.shape}".encode())
+        # item's own shape: ascontiguousarray makes a 0-d array 1-d, and a
+        # 0-d cell (an error) must not share the key of a 1-sample one
+        h.update(f"{arr.dtype.str}{item.shape}".encode())
         h.update(arr.view(np.uint8).reshape(-1).data if arr.size else b"")
     elif isinstance(item, tuple):
         h.update(b"t")

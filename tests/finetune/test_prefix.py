@@ -73,9 +73,28 @@ def test_memory_bound(monkeypatch):
     assert len(calls) == 3
 
 
-def test_unwritable_folder_does_not_stop_work(tmp_path):
+def test_overwritten_numbers_are_recomputed(tmp_path):
+    calls: list = []
+    store = PrefixStore("ns", root=tmp_path)
+    store.get(["k1"], ["abc"], _compute(calls))
+    clear_prefix_memory()
+    path = tmp_path / "prefix-ns" / "k1"[:2] / "k1.npy"
+    raw = bytearray(path.read_bytes())
+    raw[-8] ^= 0xFF  # a number's byte, header and size intact
+    path.write_bytes(bytes(raw))
+    out = store.get(["k1"], ["abc"], _compute(calls))
+    assert len(calls) == 2 and prefix_stats()["disk_hits"] == 0
+    np.testing.assert_array_equal(out[0], np.arange(6).reshape(3, 2))
+
+
+def test_unwritable_folder_warns_once_and_does_not_stop_work(tmp_path):
+    from skmm.exceptions import CacheWarning
+
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
     store = PrefixStore("ns", root=blocker)
-    out = store.get(["k"], ["ab"], _compute([]))
+    with pytest.warns(CacheWarning, match="file") as seen:
+        out = store.get(["k", "j"], ["ab", "cd"], _compute([]))
+        store.get(["i"], ["ef"], _compute([]))
     assert out[0].shape == (2, 2)
+    assert len([w for w in seen if issubclass(w.category, CacheWarning)]) == 1
