@@ -1,12 +1,16 @@
 """FusionSearchCV: Optuna search over fusion strategies and their settings,
-with per-epoch pruning, resumable storage and GridSearchCV's results format."""
+with per-epoch pruning, resumable storage and GridSearchCV's results format.
+
+The estimator lives here (parameters, samplers, the study's set-up and the
+refit); the trial loop the workers run is in ``_trials.py``, the results
+tables in ``_results.py``, the resume checks in ``_resume.py`` and the
+storages in ``_storage.py``."""
 
 from __future__ import annotations
 
 import copy
 import numbers
 import time
-import traceback
 import uuid
 import warnings
 from collections.abc import Callable, Mapping
@@ -17,9 +21,9 @@ from sklearn.base import clone, is_classifier
 from sklearn.model_selection import check_cv
 from sklearn.utils import indexable
 
-from skmm.model_selection._pruning import EpochPruning
-from skmm.model_selection._resume import check_space, fail_stale_trials, trial_heartbeat
-from skmm.model_selection._space import FlatSpace, default_space, final_step
+from skmm.model_selection._results import build_results
+from skmm.model_selection._resume import check_space, fail_stale_trials
+from skmm.model_selection._space import FlatSpace, default_space
 from skmm.model_selection._storage import (
     absolute_storage,
     describe_storage,
@@ -27,7 +31,12 @@ from skmm.model_selection._storage import (
     storage_errors,
     storage_file,
 )
-from skmm.utils._imports import import_optional
+from skmm.model_selection._trials import (
+    _count_finished,
+    _optuna,
+    _SearchJob,
+    _worker,
+)
 from skmm.utils._sklearn_compat import (
     BaseSearchCV,
     Interval,
@@ -35,17 +44,8 @@ from skmm.utils._sklearn_compat import (
     _check_method_params,
     _fit_context,
 )
-from skmm.utils._sklearn_compat import _safe_indexing as safe_indexing
 
 __all__ = ["FusionSearchCV"]
-
-_FINISHED = ("COMPLETE", "PRUNED", "FAIL")
-# consecutive draws of already evaluated configurations that end the search
-_MAX_REPEATS = 25
-
-
-def _optuna() -> Any:
-    return import_optional("optuna", extra=None)
 
 
 class FusionSearchCV(BaseSearchCV):
@@ -389,108 +389,7 @@ class FusionSearchCV(BaseSearchCV):
 
     # -------------------------------------------------------------- results
     def _build_results(self, study: Any, job: _SearchJob, refit_metric: str) -> None:
-        trials = [
-            t for t in study.get_trials(deepcopy=False) if t.state.name in _FINISHED
-        ]
-        trials.sort(key=lambda t: t.number)
-        if not trials:
-            raise ValueError("No trial finished (n_trials=0 or timeout too short).")
-        failed = [t for t in trials if t.state.name == "FAIL"]
-        if len(failed) == len(trials):
-            errors = {t.user_attrs.get("error", "unknown error") for t in failed}
-            message = f"All {len(trials)} trials failed. Errors: " + " | ".join(
-                sorted(errors)
-            )
-            first = job.first_error
-            if first is not None and isinstance(first, (TypeError, ValueError)):
-                # same type as the estimator's own error, so callers that
-                # catch it (and sklearn's checks) see what a plain fit raises
-                raise type(first)(message) from first
-            raise ValueError(message)
-        if not any(t.state.name == "COMPLETE" for t in trials):
-            counts = {s: sum(t.state.name == s for t in trials) for s in _FINISHED}
-            raise ValueError(
-                f"No trial completed ({counts['PRUNED']} pruned, {counts['FAIL']} "
-                f"failed); the study is in study_ ({self.study_name_!r}). Run more "
-                "trials, or loosen the pruner."
-            )
-        if failed:
-            first = failed[0].user_attrs.get("error", "unknown error")
-            warnings.warn(
-                f"{len(failed)} of {len(trials)} trials failed (their scores are "
-                f"NaN); trial {failed[0].number}: {first}",
-                UserWarning,
-                stacklevel=3,
-            )
-        start = min(t.datetime_start for t in trials if t.datetime_start is not None)
-        space = job.space
-        optuna = _optuna()
-        names = job.metric_names
-        n = len(trials)
-        results: dict[str, Any] = {}
-        all_params = []
-        for t in trials:
-            try:
-                all_params.append(space(optuna.trial.FixedTrial(t.params)))
-            except Exception:  # a failed trial may have stopped mid-draw
-                all_params.append({})
-        for prefix_set in ("test",) + (("train",) if self.return_train_score else ()):
-            for m in names:
-                split = np.full((self.n_splits_, n), np.nan)
-                for j, t in enumerate(trials):
-                    vals = t.user_attrs.get(f"split_{prefix_set}_{m}", [])
-                    split[: len(vals), j] = vals
-                for k in range(self.n_splits_):
-                    results[f"split{k}_{prefix_set}_{m}"] = split[k]
-                complete = np.array([t.state.name == "COMPLETE" for t in trials])
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", RuntimeWarning)
-                    mean = np.where(complete, np.nanmean(split, axis=0), np.nan)
-                    std = np.where(complete, np.nanstd(split, axis=0), np.nan)
-                results[f"mean_{prefix_set}_{m}"] = mean
-                results[f"std_{prefix_set}_{m}"] = std
-                if prefix_set == "test":
-                    results[f"rank_test_{m}"] = _rank(mean)
-        for key in ("fit_time", "score_time"):
-            vals = [t.user_attrs.get(key + "s", []) for t in trials]
-            results[f"mean_{key}"] = np.array(
-                [np.mean(v) if v else np.nan for v in vals]
-            )
-            results[f"std_{key}"] = np.array([np.std(v) if v else np.nan for v in vals])
-        keys = sorted({k for p in all_params for k in p})
-        for key in keys:
-            arr = np.ma.MaskedArray(np.empty(n, dtype=object), mask=True)
-            for j, p in enumerate(all_params):
-                if key in p:
-                    arr[j] = p[key]
-            results[f"param_{key}"] = arr
-        results["params"] = all_params
-        results["trial_number"] = np.array([t.number for t in trials])
-        results["state"] = np.array([t.state.name for t in trials])
-        results["error"] = np.array(
-            [t.user_attrs.get("error", "") for t in trials], dtype=object
-        )
-        results["n_epochs"] = np.array(
-            [t.user_attrs.get("n_epochs", -1) for t in trials]
-        )
-        results["time_complete"] = np.array(
-            [
-                (t.datetime_complete - start).total_seconds()
-                if t.datetime_complete is not None
-                else np.nan
-                for t in trials
-            ]
-        )
-        self.cv_results_ = results
-        metric = refit_metric if self.multimetric_ else "score"
-        if self.refit is not False or not self.multimetric_:
-            if callable(self.refit):
-                self.best_index_ = int(self.refit(results))
-            else:
-                ranks = results[f"rank_test_{metric}"]
-                self.best_index_ = int(np.argmin(ranks))
-            self.best_params_ = all_params[self.best_index_]
-            self.best_score_ = float(results[f"mean_test_{metric}"][self.best_index_])
+        build_results(self, study, job, refit_metric)
 
     def _run_search(self, evaluate_candidates: Any) -> None:  # pragma: no cover
         raise NotImplementedError("FusionSearchCV runs its own loop in fit.")
@@ -503,292 +402,3 @@ class FusionSearchCV(BaseSearchCV):
         tags.input_tags.allow_nan = inner.input_tags.allow_nan
         tags.target_tags = copy.deepcopy(inner.target_tags)
         return tags
-
-
-def _rank(mean: np.ndarray) -> np.ndarray:
-    from scipy.stats import rankdata
-
-    finite = np.isfinite(mean)
-    key = np.where(finite, -mean, np.inf)
-    return rankdata(key, method="min").astype(np.int32)
-
-
-def _count_finished(study: Any) -> int:
-    return sum(t.state.name in _FINISHED for t in study.get_trials(deepcopy=False))
-
-
-def _worker(
-    job: _SearchJob,
-    storage_spec: Any,
-    name: str,
-    index: int,
-    n_jobs: int,
-    remaining: int | None,
-    target: int | None,
-) -> None:
-    optuna = _optuna()
-    search = job.search
-    study = optuna.load_study(
-        study_name=name,
-        storage=make_storage(storage_spec, n_jobs),
-        sampler=search._make_sampler(index),
-        pruner=search._make_pruner(),
-    )
-    job.device = _worker_device(index)
-    job.optimize(study, remaining, target, progress=index == 0)
-
-
-def _worker_device(index: int) -> str | None:
-    try:
-        import torch
-
-        n = torch.cuda.device_count()
-    except Exception:  # pragma: no cover
-        return None
-    return f"cuda:{index % n}" if n > 1 else None
-
-
-class _SearchJob:
-    """Everything a worker needs to evaluate trials (picklable)."""
-
-    def __init__(
-        self,
-        search: FusionSearchCV,
-        X: Any,
-        y: Any,
-        fit_params: dict,
-        splits: list,
-        scorers: Any,
-        refit_metric: str,
-    ) -> None:
-        self.search = search
-        self.X = X
-        self.y = y
-        self.fit_params = fit_params
-        self.splits = splits
-        self.scorers = scorers
-        self.refit_metric = refit_metric
-        self.device: str | None = None
-        self.first_error: BaseException | None = None
-        self.repeats = 0
-        # resolved once, not per trial
-        self.space = search._space()
-        optuna = _optuna()
-        self.pruning = not isinstance(search._make_pruner(), optuna.pruners.NopPruner)
-        multi = hasattr(scorers, "_scorers")
-        self.metric_names = list(scorers._scorers) if multi else ["score"]
-        self.primary = refit_metric if multi else "score"
-
-    def _score(self, est: Any, X: Any, y: Any) -> dict[str, float]:
-        out = self.scorers(est, X, y)
-        if isinstance(out, Mapping):
-            return {k: float(v) for k, v in out.items()}
-        return {"score": float(out)}
-
-    def _primary_scorer(self) -> Callable:
-        scorers = self.scorers
-        if hasattr(scorers, "_scorers"):
-            return scorers._scorers[self.primary]
-        return scorers
-
-    def optimize(
-        self,
-        study: Any,
-        remaining: int | None,
-        target: int | None,
-        progress: bool = True,
-    ) -> None:
-        optuna = _optuna()
-        search = self.search
-        callbacks = []
-        if target is not None:
-            callbacks.append(
-                optuna.study.MaxTrialsCallback(
-                    target,
-                    states=tuple(
-                        getattr(optuna.trial.TrialState, s) for s in _FINISHED
-                    ),
-                )
-            )
-        catch: tuple = () if search.error_score == "raise" else (Exception,)
-        level = optuna.logging.get_verbosity()
-        optuna.logging.set_verbosity(
-            optuna.logging.INFO if search.verbose > 1 else optuna.logging.ERROR
-        )
-        try:
-            study.optimize(
-                self.objective,
-                n_trials=remaining,
-                timeout=search.timeout,
-                catch=catch,
-                callbacks=callbacks,
-                show_progress_bar=bool(search.verbose) and progress,
-                gc_after_trial=False,
-            )
-        finally:
-            optuna.logging.set_verbosity(level)
-
-    def objective(self, trial: Any) -> float:
-        optuna = _optuna()
-        try:
-            with trial_heartbeat(trial):
-                return self._objective(trial)
-        except optuna.TrialPruned:
-            raise
-        except Exception as exc:
-            if self.first_error is None:
-                self.first_error = exc
-            raise
-
-    def _objective(self, trial: Any) -> float:
-        optuna = _optuna()
-        search = self.search
-        try:
-            params = self.space(trial)
-        except Exception as exc:
-            trial.set_user_attr("error", _describe(exc))
-            raise
-        seen = self._already_evaluated(trial)
-        if seen is not None:
-            self.repeats += 1
-            if self.repeats >= _MAX_REPEATS:
-                # the sampler keeps drawing evaluated configurations: a small
-                # discrete space is exhausted
-                trial.study.stop()
-            return self._reuse(trial, seen)
-        self.repeats = 0
-        base = clone(search.estimator)
-        final, prefix = final_step(base)
-        final_params = final.get_params(deep=False)
-        if self.device is not None and final_params.get("device") == "auto":
-            params = {prefix + "device": self.device, **params}
-        prunable = self.pruning and "callbacks" in final_params
-        stride = int(final_params.get("max_epochs", 1000) or 1000)
-        results: dict[str, list] = {}
-        fit_times, score_times, epochs = [], [], 0
-        for fold, (train, test) in enumerate(self.splits):
-            X_train, X_test = safe_indexing(self.X, train), safe_indexing(self.X, test)
-            y_train = None if self.y is None else safe_indexing(self.y, train)
-            y_test = None if self.y is None else safe_indexing(self.y, test)
-            fit_params = {
-                k: safe_indexing(v, train) if _is_row_aligned(v, self.X) else v
-                for k, v in self.fit_params.items()
-            }
-            est = clone(base)
-            try:
-                est.set_params(**params)
-            except Exception as exc:
-                trial.set_user_attr("error", _describe(exc))
-                raise
-            step, step_prefix = final_step(est)
-            pruning = None
-            if prunable:
-                pruning = EpochPruning(
-                    trial,
-                    step,
-                    est,
-                    X_test,
-                    y_test,
-                    self._primary_scorer(),
-                    step_offset=fold * stride,
-                )
-                est.set_params(
-                    **{step_prefix + "callbacks": [*(step.callbacks or []), pruning]}
-                )
-            t0 = time.perf_counter()
-            try:
-                est.fit(X_train, y_train, **fit_params)
-            except optuna.TrialPruned:
-                epochs += getattr(pruning, "epochs_", 0)
-                self._record(trial, results, fit_times, score_times, epochs)
-                raise
-            except Exception as exc:
-                trial.set_user_attr("error", _describe(exc))
-                trial.set_user_attr("failed_fold", fold)
-                raise
-            fit_times.append(time.perf_counter() - t0)
-            n_iter = getattr(step, "n_iter_", None)  # an array for some models
-            if n_iter is not None and np.size(n_iter):
-                epochs += int(np.max(n_iter))
-            t0 = time.perf_counter()
-            try:
-                scores = self._score(est, X_test, y_test)
-                if search.return_train_score:
-                    train_scores = self._score(est, X_train, y_train)
-                    for k, v in train_scores.items():
-                        results.setdefault(f"train_{k}", []).append(v)
-            except Exception as exc:
-                trial.set_user_attr("error", _describe(exc))
-                raise
-            score_times.append(time.perf_counter() - t0)
-            for k, v in scores.items():
-                results.setdefault(f"test_{k}", []).append(v)
-            if not prunable:  # judge after each fold instead
-                trial.report(float(np.mean(results[f"test_{self.primary}"])), fold)
-                if trial.should_prune():
-                    self._record(trial, results, fit_times, score_times, epochs)
-                    raise optuna.TrialPruned(f"pruned after fold {fold}")
-        self._record(trial, results, fit_times, score_times, epochs)
-        value = float(np.mean(results[f"test_{self.primary}"]))
-        if not np.isfinite(value):
-            trial.set_user_attr("error", f"the mean test score is {value}")
-            raise ValueError(f"trial {trial.number}: the mean test score is {value}")
-        return value
-
-    @staticmethod
-    def _already_evaluated(trial: Any) -> Any:
-        """A finished trial of the study with the same parameters, if any.
-
-        Training is deterministic for a fixed ``random_state``, so a
-        configuration drawn again (TPE does, in small discrete spaces) is
-        not trained again: its result is reused (or it is pruned again).
-        """
-        if not trial.params:
-            return None
-        optuna = _optuna()
-        states = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
-        for other in trial.study.get_trials(deepcopy=False, states=states):
-            if other.number != trial.number and other.params == trial.params:
-                if other.state.name == "COMPLETE" or other.user_attrs.get(
-                    "pruned_at_epoch"
-                ):
-                    return other
-        return None
-
-    def _reuse(self, trial: Any, other: Any) -> float:
-        optuna = _optuna()
-        for key, value in other.user_attrs.items():
-            if key.startswith("split_") or key in ("fit_times", "score_times"):
-                trial.set_user_attr(key, value)
-        trial.set_user_attr("n_epochs", 0)
-        trial.set_user_attr("duplicate_of", int(other.number))
-        if other.state.name == "PRUNED":
-            raise optuna.TrialPruned(f"same parameters as pruned trial {other.number}")
-        return float(other.value)
-
-    @staticmethod
-    def _record(
-        trial: Any, results: dict, fit_times: list, score_times: list, epochs: int
-    ) -> None:
-        for k, v in results.items():
-            trial.set_user_attr(f"split_{k}", [float(x) for x in v])
-        trial.set_user_attr("fit_times", [float(x) for x in fit_times])
-        trial.set_user_attr("score_times", [float(x) for x in score_times])
-        trial.set_user_attr("n_epochs", int(epochs))
-
-
-def _is_row_aligned(value: Any, X: Any) -> bool:
-    try:
-        return (
-            hasattr(value, "__len__")
-            and len(value) == len(X)
-            and not isinstance(value, str)
-        )
-    except TypeError:
-        return False
-
-
-def _describe(exc: BaseException) -> str:
-    tb = traceback.extract_tb(exc.__traceback__)
-    where = f" ({tb[-1].filename.rsplit('/', 1)[-1]}:{tb[-1].lineno})" if tb else ""
-    return f"{type(exc).__name__}: {exc}{where}"
