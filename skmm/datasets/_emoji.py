@@ -26,12 +26,12 @@ import pandas as pd
 from skmm.datasets._base import (
     DataNotFoundError,
     DatasetSpec,
-    Source,
     composite,
     dataset_folder,
     object_column,
     read_manifest,
 )
+from skmm.datasets._sources import Source
 
 __all__ = ["STYLES", "load_emoji"]
 

@@ -18,7 +18,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from skmm.datasets._base import DatasetSpec, Source, dataset_folder
+from skmm.datasets._base import DatasetSpec, dataset_folder
+from skmm.datasets._sources import Source
 
 __all__ = ["VIEWS", "load_multiple_features"]
 

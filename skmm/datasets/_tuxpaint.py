@@ -24,14 +24,13 @@ import pandas as pd
 from skmm.datasets._base import (
     DataNotFoundError,
     DatasetSpec,
-    Source,
     composite,
     dataset_folder,
     get_data_home,
     object_column,
     read_manifest,
-    unpacked_root,
 )
+from skmm.datasets._sources import Source, unpacked_root
 
 __all__ = ["load_tuxpaint"]
 

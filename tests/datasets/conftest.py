@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageFont
 
-from skmm.datasets import _base
+from skmm.datasets import _base, _sources
 
 SVG = (
     '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 72 72">'
@@ -44,8 +44,8 @@ def _isolate(request, monkeypatch, tmp_path):
     if request.node.get_closest_marker("data") is not None:
         return
     monkeypatch.setenv(_base.DATA_HOME_ENV, str(tmp_path / "home"))
-    monkeypatch.setattr(_base, "SYSTEM_ROOTS", (str(tmp_path / "system"),))
-    real = _base._find_installed
+    monkeypatch.setattr(_sources, "SYSTEM_ROOTS", (str(tmp_path / "system"),))
+    real = _sources._find_installed
 
     def find_installed(source):
         # only installs that a test made under tmp_path count
@@ -56,8 +56,8 @@ def _isolate(request, monkeypatch, tmp_path):
     def no_network(cmd, cwd):
         raise AssertionError(f"a test tried to run {cmd}")
 
-    monkeypatch.setattr(_base, "_find_installed", find_installed)
-    monkeypatch.setattr(_base, "_run", no_network)
+    monkeypatch.setattr(_sources, "_find_installed", find_installed)
+    monkeypatch.setattr(_sources, "_run", no_network)
 
 
 @pytest.fixture

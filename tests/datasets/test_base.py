@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import skmm.datasets as skd
-from skmm.datasets import _base
+from skmm.datasets import _base, _sources
 from skmm.datasets.__main__ import main
 
 
@@ -81,7 +81,7 @@ def test_fetch_without_install_lists_missing_commands(data_home, capsys):
 
 
 def test_fetch_reports_missing_tool(monkeypatch):
-    monkeypatch.setattr(_base, "_tool_available", lambda manager: "apt-get")
+    monkeypatch.setattr(_sources, "_tool_available", lambda manager: "apt-get")
     with pytest.raises(skd.DataNotFoundError, match="'apt-get' is not available"):
         skd.fetch("tuxpaint", verbose=False)
 
@@ -91,7 +91,7 @@ def test_fetch_runs_package_managers(monkeypatch, data_home, fx):
     calls = []
     staging = data_home.parent / "staging"
     fx.emoji_sources(staging)
-    monkeypatch.setattr(_base, "_tool_available", lambda manager: None)
+    monkeypatch.setattr(_sources, "_tool_available", lambda manager: None)
 
     def fake_run(cmd, cwd):
         calls.append(list(cmd))
@@ -102,7 +102,7 @@ def test_fetch_runs_package_managers(monkeypatch, data_home, fx):
                 shutil.copy(archive, cwd)
         return subprocess.CompletedProcess(cmd, 0, "", "")
 
-    monkeypatch.setattr(_base, "_run", fake_run)
+    monkeypatch.setattr(_sources, "_run", fake_run)
     skd.fetch("emoji", verbose=False)
     assert calls[0] == ["apt-get", "download", "fonts-noto-color-emoji"]
     assert calls[1][:2] == ["npm", "pack"] and calls[1][-1] == "openmoji"
@@ -115,9 +115,9 @@ def test_fetch_runs_package_managers(monkeypatch, data_home, fx):
 
 
 def test_fetch_reports_failed_command(monkeypatch):
-    monkeypatch.setattr(_base, "_tool_available", lambda manager: None)
+    monkeypatch.setattr(_sources, "_tool_available", lambda manager: None)
     monkeypatch.setattr(
-        _base,
+        _sources,
         "_run",
         lambda cmd, cwd: subprocess.CompletedProcess(cmd, 100, "", "E: boom"),
     )
@@ -150,7 +150,7 @@ def test_fetch_all(mf_home, fx, data_home):
 def test_deb_unpacked_without_dpkg(monkeypatch, tuxpaint_home):
     real_which = shutil.which
     monkeypatch.setattr(
-        _base.shutil,
+        _sources.shutil,
         "which",
         lambda name: None if name == "dpkg-deb" else real_which(name),
     )
@@ -170,7 +170,7 @@ def test_not_a_deb(tmp_path):
     bad = tmp_path / "x.deb"
     bad.write_bytes(b"not an archive")
     with pytest.raises(ValueError, match="not a Debian package"):
-        _base._read_ar(bad)
+        _sources._read_ar(bad)
 
 
 def test_corrupt_archive_is_reported(data_home):
@@ -205,11 +205,11 @@ def test_installed_python_package_found(monkeypatch, tmp_path):
     (site / "fakepkg" / "data" / "x.csv").write_text("1\n")
     monkeypatch.syspath_prepend(str(site))
     source = _base.Source("pip", "fakepkg", "MIT", "fakepkg/data/x.csv", "fakepkg")
-    assert _base._find_installed(source) == site
+    assert _sources._find_installed(source) == site
     missing = _base.Source("pip", "fakepkg", "MIT", "fakepkg/none.csv", "fakepkg")
-    assert _base._find_installed(missing) is None
+    assert _sources._find_installed(missing) is None
     absent = _base.Source("pip", "nopkg_xyz", "MIT", "x", "nopkg_xyz")
-    assert _base._find_installed(absent) is None
+    assert _sources._find_installed(absent) is None
 
 
 def test_source_validation():
