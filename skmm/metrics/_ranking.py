@@ -22,6 +22,12 @@ and one relevance specification:
 
 Queries with no relevant item in the gallery are left out of the average
 with an :class:`~sklearn.exceptions.UndefinedMetricWarning`.
+
+Each metric first calls ``_check_ranking``, the one place that checks
+and normalises these arguments (as sklearn's ``_check_targets`` serves its
+classification metrics), and then reduces the hits of each query's ranked
+list with its own statistic.  The public names are listed in
+``skmm.metrics.__all__``.
 """
 
 from __future__ import annotations
@@ -33,19 +39,35 @@ from typing import Any
 import numpy as np
 from sklearn.exceptions import UndefinedMetricWarning
 
-__all__ = [
-    "mean_average_precision",
-    "mean_reciprocal_rank",
-    "median_rank",
-    "ndcg_at_k",
-    "rank_gallery",
-    "recall_at_k",
-    "true_recall_at_k",
-]
-
 # queries per block when ranking a score matrix: bounds the int64 order
 # matrix to _QUERY_CHUNK * n_gallery entries
 _QUERY_CHUNK = 1024
+
+# the Parameters entries every metric shares (see _shares_inputs_doc)
+_INPUTS_DOC = """\
+    scores : array-like of shape (n_queries, n_gallery), optional
+        Similarity scores, higher is better.  Give this or ``indices``.
+    relevant : array-like of bool, shape (n_queries, n_gallery), optional
+        ``relevant[i, j]`` says gallery item ``j`` is relevant to query ``i``.
+    query_labels, gallery_labels : array-like, optional
+        Relevant means equal labels.  Without ``relevant`` and labels, query
+        ``i``'s only relevant item is gallery item ``i``.
+    indices : array-like of int, shape (n_queries, n_ranked), optional
+        Ranked gallery indices, best first (``search``'s first output);
+        ``-1`` is "no result".
+"""
+
+# stat(hits, n_relevant): per-query values from the hits of a block of
+# queries' ranked lists (bool, best first) and their numbers of relevant items
+_Stat = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+
+def _shares_inputs_doc(metric: Callable) -> Callable:
+    """Put the shared input parameters in place of ``metric``'s
+    ``{inputs}`` line."""
+    if metric.__doc__:  # None under python -OO
+        metric.__doc__ = metric.__doc__.replace("    {inputs}\n", _INPUTS_DOC)
+    return metric
 
 
 def rank_gallery(scores: Any, k: int | None = None) -> np.ndarray:
@@ -187,66 +209,112 @@ def _check_k(k: Any, name: str = "k") -> int:
     return int(k)
 
 
-def _per_query(
-    stat: Callable[[np.ndarray, np.ndarray], np.ndarray],
+class _Ranking:
+    """The checked arguments of one metric call.
+
+    Holds the ranked lists' source (a score matrix, or search results cut
+    at ``k``), the relevance and the cut-off ``k`` (None: every rank).
+    """
+
+    def __init__(
+        self,
+        k: int | None,
+        scores: np.ndarray | None,
+        indices: np.ndarray | None,
+        relevance: _Relevance,
+    ):
+        self.k = k
+        self.scores = scores
+        self.indices = indices
+        self.relevance = relevance
+
+    @property
+    def n_ranked(self) -> int | None:
+        """Length of the given search results' lists (None for scores)."""
+        return None if self.indices is None else self.indices.shape[1]
+
+    def average(self, stat: _Stat, name: str, how: Callable = np.mean) -> float:
+        """``how`` of ``stat`` over the queries with a relevant item.
+
+        Queries without one are left out with an UndefinedMetricWarning
+        (NaN when none is left).
+        """
+        rel = self.relevance
+        values = np.empty(rel.n_queries, dtype=np.float64)
+        for start in range(0, rel.n_queries, _QUERY_CHUNK):
+            rows = slice(start, min(start + _QUERY_CHUNK, rel.n_queries))
+            if self.indices is not None:
+                ranked = self.indices[rows]
+            else:
+                ranked = rank_gallery(self.scores[rows], self.k)
+            values[rows] = stat(rel.hits(rows, ranked), rel.n_relevant[rows])
+        defined = rel.n_relevant > 0
+        n_undefined = int((~defined).sum())
+        if n_undefined:
+            warnings.warn(
+                f"{n_undefined} of {defined.size} queries have no relevant item in "
+                f"the gallery and are left out of {name}.",
+                UndefinedMetricWarning,
+                stacklevel=3,  # the metric's caller
+            )
+        if not defined.any():
+            return float("nan")
+        return float(how(values[defined]))
+
+
+def _check_ranking(
     scores: Any,
     relevant: Any,
     query_labels: Any,
     gallery_labels: Any,
     indices: Any,
-    depth: int | None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Apply ``stat(hits, n_relevant)`` per query block.
+    k: Any = None,
+    *,
+    k_required: bool = True,
+) -> _Ranking:
+    """Check and normalise a ranking metric's arguments.
 
-    ``depth`` is how many ranks the statistic needs (None: all).  Returns the
-    per-query values and the mask of queries with at least one relevant item.
+    Parameters
+    ----------
+    scores, relevant, query_labels, gallery_labels, indices
+        As the metrics take them: exactly one of ``scores`` and ``indices``,
+        and at most one relevance specification.
+    k : int or None
+        The cut-off; None means every rank, which only a metric with
+        ``k_required=False`` accepts.
+    k_required : bool, default=True
+        Whether the metric needs a cut-off.
+
+    Returns
+    -------
+    _Ranking
+        Search results cut at ``k``, or the float64 score matrix, with
+        their relevance and the checked ``k``.
     """
+    if k_required or k is not None:
+        k = _check_k(k)
     if (scores is None) == (indices is None):
         raise ValueError(
             "Pass exactly one of a score matrix (scores) or ranked indices "
             "(indices=, as returned by search)."
         )
     if indices is not None:
-        ranked_all = np.asarray(indices)
-        if ranked_all.ndim != 2 or not np.issubdtype(ranked_all.dtype, np.integer):
+        indices = np.asarray(indices)
+        if indices.ndim != 2 or not np.issubdtype(indices.dtype, np.integer):
             raise ValueError(
                 "indices must be a 2-D integer array (n_queries, k) as returned "
-                f"by search, got dtype {ranked_all.dtype} and shape "
-                f"{ranked_all.shape}"
+                f"by search, got dtype {indices.dtype} and shape {indices.shape}"
             )
-        n_q, n_g = ranked_all.shape[0], None
-        if depth is not None:
-            ranked_all = ranked_all[:, :depth]
+        n_queries, n_gallery = indices.shape[0], None
+        if k is not None:
+            indices = indices[:, :k]
     else:
-        s = _as_scores(scores)
-        n_q, n_g = s.shape
-        if n_g == 0:
+        scores = _as_scores(scores)
+        n_queries, n_gallery = scores.shape
+        if n_gallery == 0:
             raise ValueError("The gallery is empty (scores has 0 columns).")
-    rel = _Relevance(n_q, n_g, relevant, query_labels, gallery_labels)
-    out = np.empty(n_q, dtype=np.float64)
-    for start in range(0, n_q, _QUERY_CHUNK):
-        rows = slice(start, min(start + _QUERY_CHUNK, n_q))
-        if indices is not None:
-            ranked = ranked_all[rows]
-        else:
-            ranked = rank_gallery(s[rows], depth)
-        out[rows] = stat(rel.hits(rows, ranked), rel.n_relevant[rows])
-    defined = rel.n_relevant > 0
-    return out, defined
-
-
-def _average(values: np.ndarray, defined: np.ndarray, name: str, how=np.mean) -> float:
-    n_undefined = int((~defined).sum())
-    if n_undefined:
-        warnings.warn(
-            f"{n_undefined} of {defined.size} queries have no relevant item in the "
-            f"gallery and are left out of {name}.",
-            UndefinedMetricWarning,
-            stacklevel=3,
-        )
-    if not defined.any():
-        return float("nan")
-    return float(how(values[defined]))
+    relevance = _Relevance(n_queries, n_gallery, relevant, query_labels, gallery_labels)
+    return _Ranking(k, scores, indices, relevance)
 
 
 def _first_rank(hits: np.ndarray) -> np.ndarray:
@@ -256,11 +324,8 @@ def _first_rank(hits: np.ndarray) -> np.ndarray:
     return np.where(any_hit, first, np.inf)
 
 
-def _discounts(n: int) -> np.ndarray:
-    return 1.0 / np.log2(np.arange(n) + 2.0)
-
-
 # ---------------------------------------------------------------- metrics
+@_shares_inputs_doc
 def recall_at_k(
     scores: Any = None,
     relevant: Any = None,
@@ -279,16 +344,7 @@ def recall_at_k(
 
     Parameters
     ----------
-    scores : array-like of shape (n_queries, n_gallery), optional
-        Similarity scores, higher is better.  Give this or ``indices``.
-    relevant : array-like of bool, shape (n_queries, n_gallery), optional
-        ``relevant[i, j]`` says gallery item ``j`` is relevant to query ``i``.
-    query_labels, gallery_labels : array-like, optional
-        Relevant means equal labels.  Without ``relevant`` and labels, query
-        ``i``'s only relevant item is gallery item ``i``.
-    indices : array-like of int, shape (n_queries, n_ranked), optional
-        Ranked gallery indices, best first (``search``'s first output);
-        ``-1`` is "no result".
+    {inputs}
     k : int, default=10
         Cut-off.
 
@@ -310,19 +366,11 @@ def recall_at_k(
     >>> recall_at_k(indices=np.array([[0, 2], [0, 2], [1, 2]]), k=2)
     0.666...
     """
-    k = _check_k(k)
-    vals, ok = _per_query(
-        lambda h, n: h[:, :k].any(axis=1),
-        scores,
-        relevant,
-        query_labels,
-        gallery_labels,
-        indices,
-        k,
-    )
-    return _average(vals, ok, "recall_at_k")
+    r = _check_ranking(scores, relevant, query_labels, gallery_labels, indices, k)
+    return r.average(lambda hits, n: hits[:, : r.k].any(axis=1), "recall_at_k")
 
 
+@_shares_inputs_doc
 def true_recall_at_k(
     scores: Any = None,
     relevant: Any = None,
@@ -340,16 +388,7 @@ def true_recall_at_k(
 
     Parameters
     ----------
-    scores : array-like of shape (n_queries, n_gallery), optional
-        Similarity scores, higher is better.  Give this or ``indices``.
-    relevant : array-like of bool, shape (n_queries, n_gallery), optional
-        ``relevant[i, j]`` says gallery item ``j`` is relevant to query ``i``.
-    query_labels, gallery_labels : array-like, optional
-        Relevant means equal labels.  Without ``relevant`` and labels, query
-        ``i``'s only relevant item is gallery item ``i``.
-    indices : array-like of int, shape (n_queries, n_ranked), optional
-        Ranked gallery indices, best first (``search``'s first output);
-        ``-1`` is "no result".
+    {inputs}
     k : int, default=10
         Cut-off.
 
@@ -367,19 +406,15 @@ def true_recall_at_k(
     >>> recall_at_k(S, query_labels=[1], gallery_labels=[1, 0, 1, 1], k=2)
     1.0
     """
-    k = _check_k(k)
-    vals, ok = _per_query(
-        lambda h, n: h[:, :k].sum(axis=1) / np.maximum(n, 1),
-        scores,
-        relevant,
-        query_labels,
-        gallery_labels,
-        indices,
-        k,
-    )
-    return _average(vals, ok, "true_recall_at_k")
+    r = _check_ranking(scores, relevant, query_labels, gallery_labels, indices, k)
+
+    def found(hits: np.ndarray, n_relevant: np.ndarray) -> np.ndarray:
+        return hits[:, : r.k].sum(axis=1) / np.maximum(n_relevant, 1)
+
+    return r.average(found, "true_recall_at_k")
 
 
+@_shares_inputs_doc
 def mean_reciprocal_rank(
     scores: Any = None,
     relevant: Any = None,
@@ -393,16 +428,7 @@ def mean_reciprocal_rank(
 
     Parameters
     ----------
-    scores : array-like of shape (n_queries, n_gallery), optional
-        Similarity scores, higher is better.  Give this or ``indices``.
-    relevant : array-like of bool, shape (n_queries, n_gallery), optional
-        ``relevant[i, j]`` says gallery item ``j`` is relevant to query ``i``.
-    query_labels, gallery_labels : array-like, optional
-        Relevant means equal labels.  Without ``relevant`` and labels, query
-        ``i``'s only relevant item is gallery item ``i``.
-    indices : array-like of int, shape (n_queries, n_ranked), optional
-        Ranked gallery indices, best first (``search``'s first output);
-        ``-1`` is "no result".
+    {inputs}
     k : int, optional
         Count only the first ``k`` ranks (MRR@k): a query whose first
         relevant item is ranked after ``k`` (or not in ``indices``)
@@ -422,19 +448,13 @@ def mean_reciprocal_rank(
     >>> mean_reciprocal_rank(S)  # ranks 1, 2, 2
     0.666...
     """
-    depth = None if k is None else _check_k(k)
-    vals, ok = _per_query(
-        lambda h, n: 1.0 / _first_rank(h),
-        scores,
-        relevant,
-        query_labels,
-        gallery_labels,
-        indices,
-        depth,
+    r = _check_ranking(
+        scores, relevant, query_labels, gallery_labels, indices, k, k_required=False
     )
-    return _average(vals, ok, "mean_reciprocal_rank")
+    return r.average(lambda hits, n: 1.0 / _first_rank(hits), "mean_reciprocal_rank")
 
 
+@_shares_inputs_doc
 def median_rank(
     scores: Any = None,
     relevant: Any = None,
@@ -451,16 +471,7 @@ def median_rank(
 
     Parameters
     ----------
-    scores : array-like of shape (n_queries, n_gallery), optional
-        Similarity scores, higher is better.  Give this or ``indices``.
-    relevant : array-like of bool, shape (n_queries, n_gallery), optional
-        ``relevant[i, j]`` says gallery item ``j`` is relevant to query ``i``.
-    query_labels, gallery_labels : array-like, optional
-        Relevant means equal labels.  Without ``relevant`` and labels, query
-        ``i``'s only relevant item is gallery item ``i``.
-    indices : array-like of int, shape (n_queries, n_ranked), optional
-        Ranked gallery indices, best first (``search``'s first output);
-        ``-1`` is "no result".
+    {inputs}
 
     Returns
     -------
@@ -475,30 +486,13 @@ def median_rank(
     >>> median_rank(S)  # ranks 1, 2, 2
     2.0
     """
-    vals, ok = _per_query(
-        lambda h, n: _first_rank(h),
-        scores,
-        relevant,
-        query_labels,
-        gallery_labels,
-        indices,
-        None,
+    r = _check_ranking(
+        scores, relevant, query_labels, gallery_labels, indices, k_required=False
     )
-    return _average(vals, ok, "median_rank", how=np.median)
+    return r.average(lambda hits, n: _first_rank(hits), "median_rank", how=np.median)
 
 
-def _average_precision(k: int | None) -> Callable:
-    def stat(hits: np.ndarray, n_rel: np.ndarray) -> np.ndarray:
-        if k is not None:
-            hits = hits[:, :k]
-        h = hits.astype(np.float64)
-        precision = np.cumsum(h, axis=1) / np.arange(1, h.shape[1] + 1)
-        denom = n_rel if k is None else np.minimum(n_rel, k)
-        return (precision * h).sum(axis=1) / np.maximum(denom, 1)
-
-    return stat
-
-
+@_shares_inputs_doc
 def mean_average_precision(
     scores: Any = None,
     relevant: Any = None,
@@ -517,16 +511,7 @@ def mean_average_precision(
 
     Parameters
     ----------
-    scores : array-like of shape (n_queries, n_gallery), optional
-        Similarity scores, higher is better.  Give this or ``indices``.
-    relevant : array-like of bool, shape (n_queries, n_gallery), optional
-        ``relevant[i, j]`` says gallery item ``j`` is relevant to query ``i``.
-    query_labels, gallery_labels : array-like, optional
-        Relevant means equal labels.  Without ``relevant`` and labels, query
-        ``i``'s only relevant item is gallery item ``i``.
-    indices : array-like of int, shape (n_queries, n_ranked), optional
-        Ranked gallery indices, best first (``search``'s first output);
-        ``-1`` is "no result".
+    {inputs}
     k : int, optional
         Cut-off (mAP@k).
 
@@ -542,21 +527,21 @@ def mean_average_precision(
     >>> mean_average_precision(S, relevant=[[True, False, True, False]])
     0.833...
     """
-    depth = None if k is None else _check_k(k)
-    if depth is None and indices is not None:
-        depth = np.asarray(indices).shape[-1] if np.ndim(indices) == 2 else None
-    vals, ok = _per_query(
-        _average_precision(depth),
-        scores,
-        relevant,
-        query_labels,
-        gallery_labels,
-        indices,
-        depth,
+    r = _check_ranking(
+        scores, relevant, query_labels, gallery_labels, indices, k, k_required=False
     )
-    return _average(vals, ok, "mean_average_precision")
+    cut = r.k if r.k is not None else r.n_ranked
+
+    def average_precision(hits: np.ndarray, n_relevant: np.ndarray) -> np.ndarray:
+        h = hits.astype(np.float64)
+        precision = np.cumsum(h, axis=1) / np.arange(1, h.shape[1] + 1)
+        denom = n_relevant if cut is None else np.minimum(n_relevant, cut)
+        return (precision * h).sum(axis=1) / np.maximum(denom, 1)
+
+    return r.average(average_precision, "mean_average_precision")
 
 
+@_shares_inputs_doc
 def ndcg_at_k(
     scores: Any = None,
     relevant: Any = None,
@@ -573,16 +558,7 @@ def ndcg_at_k(
 
     Parameters
     ----------
-    scores : array-like of shape (n_queries, n_gallery), optional
-        Similarity scores, higher is better.  Give this or ``indices``.
-    relevant : array-like of bool, shape (n_queries, n_gallery), optional
-        ``relevant[i, j]`` says gallery item ``j`` is relevant to query ``i``.
-    query_labels, gallery_labels : array-like, optional
-        Relevant means equal labels.  Without ``relevant`` and labels, query
-        ``i``'s only relevant item is gallery item ``i``.
-    indices : array-like of int, shape (n_queries, n_ranked), optional
-        Ranked gallery indices, best first (``search``'s first output);
-        ``-1`` is "no result".
+    {inputs}
     k : int, default=10
         Cut-off.
 
@@ -598,17 +574,13 @@ def ndcg_at_k(
     >>> round(ndcg_at_k(S, relevant=[[False, True, False]], k=3), 4)  # 1/log2(3)
     0.6309
     """
-    k = _check_k(k)
-    disc = _discounts(k)
-    ideal = np.concatenate([[0.0], np.cumsum(disc)])
+    r = _check_ranking(scores, relevant, query_labels, gallery_labels, indices, k)
+    discounts = 1.0 / np.log2(np.arange(r.k) + 2.0)
+    ideal = np.concatenate([[0.0], np.cumsum(discounts)])
 
-    def stat(hits: np.ndarray, n_rel: np.ndarray) -> np.ndarray:
-        h = hits[:, :k].astype(np.float64)
-        dcg = h @ disc[: h.shape[1]]
-        idcg = ideal[np.minimum(n_rel, k)]
+    def ndcg(hits: np.ndarray, n_relevant: np.ndarray) -> np.ndarray:
+        dcg = hits.astype(np.float64) @ discounts[: hits.shape[1]]
+        idcg = ideal[np.minimum(n_relevant, r.k)]
         return dcg / np.where(idcg > 0, idcg, 1.0)
 
-    vals, ok = _per_query(
-        stat, scores, relevant, query_labels, gallery_labels, indices, k
-    )
-    return _average(vals, ok, "ndcg_at_k")
+    return r.average(ndcg, "ndcg_at_k")
