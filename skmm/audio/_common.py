@@ -8,8 +8,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from skmm._base import BaseEncoder
 from skmm.audio._io import audio_item_key, describe_audio_item, load_audio
+from skmm.base._encoder import BaseEncoder
 from skmm.utils._sklearn_compat import Interval
 
 

@@ -9,9 +9,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from skmm._pretrained import PretrainedMixin
 from skmm.audio._common import _AudioEncoderBase
 from skmm.audio._io import estimate_duration
+from skmm.base._pretrained import PretrainedMixin
 from skmm.exceptions import MissingModelError
 from skmm.utils._device import resolve_device
 from skmm.utils._hf import quiet_hf_progress

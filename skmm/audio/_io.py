@@ -295,7 +295,7 @@ def audio_item_key(item: Any) -> Any:
     try:
         return hash_item(convert(item))
     except Exception:
-        # a key of its own, never cached (skmm._base's "__unkeyed__" marker)
+        # a key of its own, never cached (skmm.base._cells' "__unkeyed__" marker)
         return ("__unkeyed__", id(item))
 
 

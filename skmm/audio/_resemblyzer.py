@@ -8,8 +8,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from skmm._pretrained import PretrainedMixin
 from skmm.audio._common import _AudioEncoderBase
+from skmm.base._pretrained import PretrainedMixin
 from skmm.exceptions import MissingDependencyError
 from skmm.utils._device import resolve_device
 from skmm.utils._imports import import_optional

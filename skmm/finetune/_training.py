@@ -19,7 +19,7 @@ from skorch.callbacks import Callback
 from skorch.dataset import unpack_data
 from torch import nn
 
-from skmm._base import Column, _file_key
+from skmm.base._cells import Column, _file_key
 from skmm.finetune._prefix import PrefixStore
 from skmm.finetune._towers import BaseTower
 

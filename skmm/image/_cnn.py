@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from skmm._pretrained import PretrainedMixin
+from skmm.base._pretrained import PretrainedMixin
 from skmm.image._common import _RESIZE_CONSTRAINT, _ImageEncoderBase
 from skmm.image._io import check_size, resize_image
 from skmm.utils._device import resolve_device

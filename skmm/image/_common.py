@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from skmm._base import BaseEncoder
+from skmm.base._encoder import BaseEncoder
 from skmm.image._io import (
     check_background,
     describe_image_item,

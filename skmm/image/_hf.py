@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from skmm._pretrained import PretrainedMixin
+from skmm.base._pretrained import PretrainedMixin
 from skmm.exceptions import MissingModelError
 from skmm.image._common import _ImageEncoderBase
 from skmm.utils._device import resolve_device

@@ -6,7 +6,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from skmm._base import BaseEncoder
+from skmm.base._encoder import BaseEncoder
 
 
 class _TextEncoderBase(BaseEncoder):

@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from skmm._pretrained import PretrainedMixin
+from skmm.base._pretrained import PretrainedMixin
 from skmm.exceptions import MissingModelError
 from skmm.text._common import _TextEncoderBase
 from skmm.utils._device import resolve_device

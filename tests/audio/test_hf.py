@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from sklearn.base import clone
 
-from skmm._pretrained import clear_model_cache
 from skmm.audio import HFAudioEncoder
+from skmm.base._pretrained import clear_model_cache
 from skmm.exceptions import InvalidItemError, MissingModelError
 from skmm.testing._tiny_audio import make_tiny_audio_model
 

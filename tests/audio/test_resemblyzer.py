@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 from sklearn.base import clone
 
-from skmm._pretrained import clear_model_cache
 from skmm.audio import SpeakerEncoder
+from skmm.base._pretrained import clear_model_cache
 from skmm.exceptions import InvalidItemError, MissingDependencyError
 
 SR = 16000

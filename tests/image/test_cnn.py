@@ -13,7 +13,7 @@ from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
 from sklearn.utils._param_validation import InvalidParameterError
 
-from skmm._pretrained import clear_model_cache
+from skmm.base._pretrained import clear_model_cache
 from skmm.exceptions import InvalidItemError, InvalidItemWarning, MissingModelError
 from skmm.image import ImageEncoder, resize_image
 from skmm.image._io import load_image

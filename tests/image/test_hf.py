@@ -10,7 +10,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
 
-from skmm._pretrained import clear_model_cache
+from skmm.base._pretrained import clear_model_cache
 from skmm.exceptions import InvalidItemError, InvalidItemWarning, MissingModelError
 from skmm.image import HFImageEncoder
 

@@ -1,15 +1,13 @@
-"""The machinery every column encoder shares.
+"""The column encoder: from a column of cells to a float32 array.
 
 An encoder reads one column of cells (or several, encoded one after the
-other and concatenated) and returns a 2-D float32 array.  This module does the
-parts that are the same for every modality, so that a modality only says how
-to *read* one cell (``_prepare``) and how to *embed* a batch of read cells
-(``_encode_batch``):
+other and concatenated) and returns a 2-D float32 array.  ``BaseEncoder``
+does the parts that are the same for every modality, so that a modality only
+says how to *read* one cell (``_prepare``) and how to *embed* a batch of read
+cells (``_encode_batch``):
 
-- turning a Series / DataFrame / list / array into columns of cells, with the
-  column names and row labels used in error messages;
-- ``n_features_in_`` / ``feature_names_in_`` bookkeeping with sklearn's own
-  checks and wording;
+- the columns of ``X``, with sklearn's ``n_features_in_`` /
+  ``feature_names_in_`` checks (:mod:`skmm.base._cells`);
 - missing cells (None, NaN, pd.NA, pd.NaT, and ``""`` or whitespace-only
   strings in every modality) -> rows of NaN;
 - de-duplication of identical cells within one call;
@@ -19,20 +17,22 @@ to *read* one cell (``_prepare``) and how to *embed* a batch of read cells
   item to find the culprit) and an item embedded as NaN/inf all name the
   column, the row and the item;
 - batching with a progress bar, and the embedding cache written batch by
-  batch, so a failure or a killed process loses at most one batch.
+  batch (:mod:`skmm.base._cache_sink`), so a failure or a killed process
+  loses at most one batch.
 """
 
 from __future__ import annotations
 
 import numbers
 import warnings
-from collections.abc import Hashable, Sequence
-from dataclasses import dataclass
+from collections.abc import Hashable
 from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from skmm.base._cache_sink import _CacheSink, open_cache
+from skmm.base._cells import Column, _file_key, _short_repr, is_missing, read_columns
 from skmm.exceptions import (
     InvalidItemError,
     InvalidItemWarning,
@@ -43,61 +43,12 @@ from skmm.utils._hashing import hash_item
 from skmm.utils._sklearn_compat import (
     Interval,
     StrOptions,
-    _check_feature_names,
     _check_feature_names_in,
-    _check_n_features,
     _fit_context,
     check_is_fitted,
 )
 
-__all__ = ["BaseEncoder", "Column", "is_missing"]
-
-
-def is_missing(item: Any) -> bool:
-    """True for a missing cell: ``None``, a float NaN, ``pd.NA`` or ``pd.NaT``.
-
-    Examples
-    --------
-    >>> is_missing(None), is_missing(float("nan")), is_missing("text")
-    (True, True, False)
-    """
-    if item is None:
-        return True
-    if isinstance(item, (float, np.floating)):
-        return bool(np.isnan(item))
-    # pandas' NA / NaT without importing pandas here
-    name = type(item).__name__
-    return name in ("NAType", "NaTType")
-
-
-@dataclass
-class Column:
-    """One input column: its cells, its name and its row labels."""
-
-    cells: list
-    name: str
-    rows: list
-
-
-def _file_key(key: Any) -> str | None:
-    """The cache file name for a de-duplication key (None: not cacheable)."""
-    if isinstance(key, tuple) and key and key[0] == "__unkeyed__":
-        return None
-    if isinstance(key, str) and len(key) == 32 and all(c in _HEX for c in key):
-        return key
-    return hash_item(key)
-
-
-_HEX = frozenset("0123456789abcdef")
-
-
-def _short_repr(item: Any, limit: int = 80) -> str:
-    if isinstance(item, np.ndarray):
-        return f"array(shape={item.shape}, dtype={item.dtype})"
-    if isinstance(item, (bytes, bytearray)):
-        return f"bytes(len={len(item)})"
-    text = repr(item)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+__all__ = ["BaseEncoder"]
 
 
 # Failures that say nothing about the item being encoded: never mapped to one.
@@ -113,30 +64,6 @@ def _as_rows(emb: Any, n: int, d: int) -> np.ndarray:
             f"item(s); expected ({n}, {d})"
         )
     return emb
-
-
-class _CacheSink:
-    """Writes each finished batch to the cache; an unwritable folder warns
-    once and is not tried again."""
-
-    def __init__(self, store: Any, namespace: str, keys: list):
-        self.store, self.namespace, self.keys = store, namespace, keys
-
-    def __call__(self, indices: np.ndarray, rows: np.ndarray) -> None:
-        if self.store is None:
-            return
-        keep = [j for j, i in enumerate(indices) if self.keys[i] is not None]
-        if not keep:
-            return
-        try:
-            self.store.put_many(
-                self.namespace, [self.keys[indices[j]] for j in keep], rows[keep]
-            )
-        except OSError as exc:
-            from skmm.cache._store import unusable_cache_warning
-
-            unusable_cache_warning(self.store.root, exc)
-            self.store = None
 
 
 class BaseEncoder(TransformerMixin, BaseEstimator):
@@ -202,73 +129,7 @@ class BaseEncoder(TransformerMixin, BaseEstimator):
     # ------------------------------------------------------------ input side
     def _columns(self, X: Any, *, reset: bool) -> list[Column]:
         """Validate ``X`` and return its columns."""
-        columns: list[Column]
-        if hasattr(X, "iloc") and hasattr(X, "columns"):  # DataFrame
-            _check_feature_names(self, X, reset=reset)
-            rows = list(X.index)
-            names = [str(c) for c in X.columns]
-            columns = [
-                Column(list(X.iloc[:, j]), names[j], rows) for j in range(X.shape[1])
-            ]
-        elif hasattr(X, "iloc"):  # Series
-            _check_feature_names(self, X.to_frame(), reset=reset)
-            name = str(X.name) if X.name is not None else "x0"
-            columns = [Column(list(X), name, list(X.index))]
-        else:
-            _check_feature_names(self, X, reset=reset)
-            if isinstance(X, np.ndarray):
-                special = self._split_array_columns(X)
-                if special is not None:
-                    cols = special
-                elif X.ndim == 1:
-                    cols = [list(X)]
-                elif X.ndim == 2:
-                    if X.shape[1] == 0:
-                        raise ValueError(
-                            f"0 feature(s) (shape={X.shape}) while a minimum of 1 "
-                            f"is required by {type(self).__name__}."
-                        )
-                    cols = [list(X[:, j]) for j in range(X.shape[1])]
-                else:
-                    raise ValueError(
-                        f"{type(self).__name__} expects one column of "
-                        f"{self._modality} items (a Series, a list, or a 2-D "
-                        f"array with one column per input column); got an array "
-                        f"of shape {X.shape}."
-                    )
-            elif hasattr(X, "tocsr"):
-                raise TypeError(
-                    f"Sparse data was passed to {type(self).__name__}, but dense "
-                    f"data is required: pass a column of {self._modality} items "
-                    "(DataFrame, Series, list or numpy array)."
-                )
-            elif isinstance(X, (str, bytes)) or not isinstance(X, Sequence):
-                if hasattr(X, "__array__"):
-                    raise TypeError(
-                        f"{type(self).__name__} does not accept "
-                        f"{type(X).__name__} input; pass a DataFrame, Series, "
-                        "list or numpy array."
-                    )
-                raise TypeError(
-                    f"{type(self).__name__} expects a column of "
-                    f"{self._modality} items (DataFrame, Series, list or array); "
-                    f"got {type(X).__name__}."
-                )
-            else:
-                cols = [list(X)]
-            n = len(cols[0]) if cols else 0
-            columns = [Column(c, f"x{j}", list(range(n))) for j, c in enumerate(cols)]
-            if hasattr(self, "feature_names_in_") and not reset:
-                for col, name in zip(columns, self.feature_names_in_):
-                    col.name = str(name)
-        n_samples = len(columns[0].cells) if columns else 0
-        if not columns or n_samples == 0:
-            raise ValueError(
-                f"Found array with 0 sample(s) (shape=({n_samples}, {len(columns)})) "
-                f"while a minimum of 1 is required by {type(self).__name__}."
-            )
-        _check_n_features(self, np.empty((1, len(columns))), reset=reset)
-        return columns
+        return read_columns(self, X, reset=reset)
 
     # ------------------------------------------------------------- encoding
     def _invalid(self, col: Column, pos: int, item: Any, exc: BaseException):
@@ -444,24 +305,6 @@ class BaseEncoder(TransformerMixin, BaseEstimator):
         self._report_failures(col, failures, len(positions))
         return out
 
-    def _cache_handle(self):
-        cache = getattr(self, "cache", None)
-        if cache is None or cache is False:
-            return None, None
-        from skmm.cache._fingerprint import encoder_fingerprint
-        from skmm.cache._store import EmbeddingCache, unusable_cache_warning
-
-        store = EmbeddingCache(None if cache is True else cache)
-        namespace, desc = encoder_fingerprint(self)
-        try:
-            store.write_meta(namespace, desc)
-        except OSError as exc:
-            if not (store.root / namespace).is_dir():
-                unusable_cache_warning(store.root, exc)
-                return None, None
-            # a read-only folder that already holds entries still serves hits
-        return store, namespace
-
     def _encode_column(self, col: Column) -> np.ndarray:
         inverse, first, keys = self._unique_valid(col)
         d = self.n_features_out_
@@ -470,7 +313,7 @@ class BaseEncoder(TransformerMixin, BaseEstimator):
             return result
         unique = np.full((len(first), d), np.nan, dtype=np.float32)
         todo = np.arange(len(first))
-        store, namespace = self._cache_handle()
+        store, namespace = open_cache(self)
         sink = None
         if store is not None:
             file_keys = [_file_key(k) for k in keys]
