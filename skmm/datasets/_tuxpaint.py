@@ -161,7 +161,7 @@ def _rasterize(svg: Path, out: Path, cairosvg: Any) -> None:
 def _build(
     roots: dict[str, Path], folder: Path, say: Callable[[str], None]
 ) -> dict[str, Any]:
-    from skmm.datasets._emoji import _cairosvg
+    from skmm.datasets._emoji_build import _cairosvg
 
     stamps = roots[PACKAGE] / STAMPS
     records = _scan(stamps)

@@ -309,7 +309,7 @@ def mf_home(data_home) -> Path:
 
 
 def has_cairosvg() -> bool:
-    from skmm.datasets._emoji import _cairosvg
+    from skmm.datasets._emoji_build import _cairosvg
 
     return _cairosvg() is not None
 

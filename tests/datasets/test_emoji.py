@@ -7,13 +7,13 @@ import pytest
 from PIL import ImageFont
 
 import skmm.datasets as skd
-from skmm.datasets import _emoji
+from skmm.datasets import _emoji_build
 from skmm.datasets._base import read_manifest
 
 pytestmark = pytest.mark.filterwarnings("ignore:emoji style:UserWarning")
 
 needs_cairosvg = pytest.mark.skipif(
-    _emoji._cairosvg() is None, reason="OpenMoji rendering needs cairosvg"
+    _emoji_build._cairosvg() is None, reason="OpenMoji rendering needs cairosvg"
 )
 
 
@@ -24,14 +24,14 @@ def built(emoji_home):
 
 
 def test_concept_id():
-    assert _emoji.concept_id("\U0001f600") == "1F600"
-    assert _emoji.concept_id("#\ufe0f\u20e3") == "0023-20E3"
-    assert _emoji.concept_id("\u2764\ufe0f\u200d\U0001f525") == "2764-200D-1F525"
+    assert _emoji_build.concept_id("\U0001f600") == "1F600"
+    assert _emoji_build.concept_id("#\ufe0f\u20e3") == "0023-20E3"
+    assert _emoji_build.concept_id("\u2764\ufe0f\u200d\U0001f525") == "2764-200D-1F525"
 
 
 def test_font_renderer_detects_absent_glyphs():
     font = ImageFont.load_default(size=20)
-    r = _emoji.FontRenderer(font, 32)
+    r = _emoji_build.FontRenderer(font, 32)
     assert r.has_glyph("A")
     assert not r.has_glyph("\U0001f600")  # drawn as the .notdef box
     assert not r.has_glyph("C\u200dD")  # a ZWJ sequence laid out as 2 glyphs
@@ -49,7 +49,7 @@ def test_manifest_counts(built):
     assert m["sources"]["openmoji"]["version"] == "17.0.0"
     assert m["sources"]["emoji"]["version"] == "9.9.9"
     assert m["sources"]["fonts-noto-color-emoji"]["license"] == "OFL-1.1"
-    if _emoji._cairosvg() is not None:
+    if _emoji_build._cairosvg() is not None:
         assert m["glyphs"]["openmoji"] == 5
         assert m["shared_noto_openmoji"] == 2
         assert m["shared_all_styles"] == 1
@@ -131,7 +131,7 @@ def test_skin_tones(built):
 
 
 def test_style_skipped_without_cairosvg(monkeypatch, emoji_home):
-    monkeypatch.setattr(_emoji, "_cairosvg", lambda: None)
+    monkeypatch.setattr(_emoji_build, "_cairosvg", lambda: None)
     with pytest.warns(UserWarning, match="cairosvg"):
         skd.fetch("emoji", verbose=False)
     m = read_manifest(emoji_home / "emoji")

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 import skmm.datasets as skd
-from skmm.datasets import _emoji, _tuxpaint
+from skmm.datasets import _emoji_build, _tuxpaint
 from skmm.datasets._base import read_manifest
 
-HAS_CAIROSVG = _emoji._cairosvg() is not None
+HAS_CAIROSVG = _emoji_build._cairosvg() is not None
 
 
 @pytest.fixture
@@ -117,7 +117,7 @@ def test_load_arrays(built):
 
 
 def test_svg_kept_without_cairosvg(monkeypatch, tuxpaint_home):
-    monkeypatch.setattr(_emoji, "_cairosvg", lambda: None)
+    monkeypatch.setattr(_emoji_build, "_cairosvg", lambda: None)
     skd.fetch("tuxpaint", verbose=False)
     df = skd.load_tuxpaint().set_index("stamp_id")
     assert df.loc["animals/cat", "image"].endswith("cat.svg")
