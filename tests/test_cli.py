@@ -18,8 +18,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from skmm._cli_commands import CLIError, parse_column_spec
 from skmm.cli import main
+from skmm.cli._column_spec import parse_column_spec
+from skmm.cli._errors import CLIError
 
 CAPTIONS = [
     "a red apple",

@@ -22,9 +22,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from skmm import _cli_commands
-from skmm._cli_commands import CLIError
-from skmm.cli import main
+from skmm.cli import _io, main
+from skmm.cli import encode as encode_command
+from skmm.cli._errors import CLIError
 from skmm.exceptions import InvalidFileError
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
@@ -353,7 +353,7 @@ def test_read_table_raises_invalid_file_error(tmp_path):
     with pytest.raises(
         InvalidFileError, match=r"bad\.tsv, line 2: a quoted field"
     ) as info:
-        _cli_commands.read_table(bad)
+        _io.read_table(bad)
     assert info.value.line == 2
 
 
@@ -361,7 +361,7 @@ def test_an_unwrapped_invalid_file_error_exits_2(monkeypatch, tmp_path, capsys):
     def fail(args):
         raise InvalidFileError(f"{tmp_path}/x.bin: damaged", path=tmp_path / "x.bin")
 
-    monkeypatch.setattr(_cli_commands, "cmd_encode", fail)
+    monkeypatch.setattr(encode_command, "cmd_encode", fail)
     rc, _, err = run(capsys, "encode", "in.csv", "-c", TEXT, "-o", "out.npz")
     assert rc == 2
     assert_clear_error(err, "x.bin", None)
@@ -371,7 +371,7 @@ def test_an_unexpected_failure_exits_1(monkeypatch, capsys):
     def fail(args):
         raise RuntimeError("out of memory")
 
-    monkeypatch.setattr(_cli_commands, "cmd_encode", fail)
+    monkeypatch.setattr(encode_command, "cmd_encode", fail)
     rc, _, err = run(capsys, "encode", "in.csv", "-c", TEXT, "-o", "out.npz")
     assert rc == 1
     lines = err.strip().splitlines()
