@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numbers
-from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -25,7 +24,6 @@ class _AudioEncoderBase(BaseEncoder):
     _parameter_constraints: ClassVar[dict] = {
         **BaseEncoder._parameter_constraints,
         "input_rate": [Interval(numbers.Integral, 1, None, closed="left"), None],
-        "cache": ["boolean", str, Path, None],
     }
 
     def _target_rate(self) -> int:  # pragma: no cover - abstract

@@ -169,8 +169,6 @@ class HFAudioEncoder(PretrainedMixin, _AudioEncoderBase):
         "layer": [numbers.Integral],
         "normalize": ["boolean"],
         "max_seconds": [Interval(numbers.Real, 0, None, closed="neither"), None],
-        "device": [str, object],
-        "pickle_weights": ["boolean"],
     }
 
     def __init__(

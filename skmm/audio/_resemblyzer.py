@@ -117,8 +117,6 @@ class SpeakerEncoder(PretrainedMixin, _AudioEncoderBase):
     _parameter_constraints: ClassVar[dict] = {
         **_AudioEncoderBase._parameter_constraints,
         "trim_silence": ["boolean"],
-        "device": [str, object],
-        "pickle_weights": ["boolean"],
     }
 
     def __init__(

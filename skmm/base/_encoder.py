@@ -26,6 +26,7 @@ from __future__ import annotations
 import numbers
 import warnings
 from collections.abc import Hashable
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -76,8 +77,13 @@ class BaseEncoder(TransformerMixin, BaseEstimator):
     that need the prepared training cells at fit (TF-IDF) set
     ``_fit_requires_data = True``.
 
-    Subclasses declare ``batch_size``, ``on_error`` and ``verbose`` in their
-    own ``__init__`` (sklearn reads parameters from the signature).
+    Subclasses declare ``batch_size``, ``on_error`` and ``verbose`` (and
+    ``cache``, ``device``, ``pickle_weights`` where they take them) in their
+    own ``__init__``: sklearn reads parameters from the signature.  The
+    constraints of these shared parameters are declared once, here; a
+    subclass merges them with its own,
+    ``{**BaseEncoder._parameter_constraints, "n_bins": [...]}``, and keeps
+    those of the shared parameters its ``__init__`` takes.
     """
 
     _modality: ClassVar[str] = "generic"
@@ -89,7 +95,27 @@ class BaseEncoder(TransformerMixin, BaseEstimator):
         "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
         "on_error": [StrOptions({"raise", "nan"})],
         "verbose": ["verbose"],
+        "cache": ["boolean", str, Path, None],
+        "device": [str, object],
+        "pickle_weights": ["boolean"],
     }
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "__init__" not in vars(cls):
+            return
+        try:
+            params = set(cls._get_param_names())
+        except RuntimeError:  # *args: sklearn's get_params says so
+            return
+        # a class has constraints for exactly its parameters (sklearn's
+        # check_param_validation): drop the shared ones it does not take
+        shared = BaseEncoder._parameter_constraints
+        cls._parameter_constraints = {
+            name: constraint
+            for name, constraint in cls._parameter_constraints.items()
+            if name in params or name not in shared
+        }
 
     # ------------------------------------------------------------------ hooks
     def _prepare(self, item: Any) -> Any:  # pragma: no cover - abstract

@@ -185,8 +185,6 @@ class ImageEncoder(PretrainedMixin, _ImageEncoderBase):
         "pooling": [StrOptions({"avg", "max"})],
         "layer": [StrOptions({"penultimate", "logits"})],
         "normalize": ["boolean"],
-        "device": [str, object],
-        "pickle_weights": ["boolean"],
     }
 
     def __init__(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Hashable
-from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -34,7 +33,6 @@ class _ImageEncoderBase(BaseEncoder):
     _parameter_constraints: ClassVar[dict] = {
         **BaseEncoder._parameter_constraints,
         "background": [tuple, list, str],
-        "cache": ["boolean", str, Path, None],
     }
 
     def _load(self, item: Any) -> Any:

@@ -118,8 +118,6 @@ class HFImageEncoder(PretrainedMixin, _ImageEncoderBase):
         "model": [str, Path],
         "pooling": [StrOptions({"auto", "cls", "mean", "pooler"})],
         "normalize": ["boolean"],
-        "device": [str, object],
-        "pickle_weights": ["boolean"],
     }
 
     def __init__(

@@ -94,7 +94,6 @@ class TfidfTextEncoder(_TextEncoderBase):
         "n_components": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "normalize": ["boolean"],
         "random_state": ["random_state"],
-        "cache": ["boolean", str, Path, None],
     }
 
     def __init__(

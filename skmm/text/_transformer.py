@@ -226,10 +226,7 @@ class TextEncoder(PretrainedMixin, _TextEncoderBase):
         "pooling": [StrOptions({"mean", "cls", "max"})],
         "max_length": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "normalize": ["boolean"],
-        "device": [str, object],
         "quantize": [StrOptions({"int8"}), None],
-        "cache": ["boolean", str, Path, None],
-        "pickle_weights": ["boolean"],
     }
 
     def __init__(
