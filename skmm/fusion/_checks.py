@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from skmm.fusion._modules import fusion_knobs
+from skmm.fusion._base import fusion_knobs
 
 __all__ = ["check_fusion_module", "yield_fusion_module_checks"]
 

@@ -19,8 +19,8 @@ from skorch.dataset import ValidSplit
 from torch import nn
 
 from skmm.compose._blocks import resolve_modalities
+from skmm.fusion._base import fusion_knobs
 from skmm.fusion._missing import presence_mask
-from skmm.fusion._modules import fusion_knobs
 from skmm.fusion._net import BlockDataset, FusionNet, FusionNetwork, TensorBatchIterator
 from skmm.utils._device import resolve_device
 from skmm.utils._seeding import seed_from
