@@ -16,6 +16,7 @@ from skmm.exceptions import MissingModelError
 from skmm.utils._device import resolve_device
 from skmm.utils._hf import quiet_hf_progress
 from skmm.utils._sklearn_compat import Interval, StrOptions
+from skmm.utils._weights import resolve_model_folder
 
 __all__ = ["HFAudioEncoder"]
 
@@ -255,14 +256,13 @@ class HFAudioEncoder(PretrainedMixin, _AudioEncoderBase):
         return wave
 
     def _fit_encoder(self, prepared: list | None) -> None:
-        path = Path(self.model).expanduser()
-        if not path.is_dir():
-            raise MissingModelError(
-                f"No model folder at {str(path)!r}. Pass a local folder saved "
-                "with `save_pretrained` (config.json, weights and "
-                "preprocessor_config.json)."
-            )
-        self.model_path_ = str(path)
+        folder = resolve_model_folder(
+            self.model,
+            "audio",
+            advice="Pass a local folder saved with `save_pretrained` (config.json, "
+            "weights and preprocessor_config.json).",
+        )
+        self.model_path_ = str(folder)
         loaded = self._get_model()
         rate = getattr(loaded.extractor, "sampling_rate", None)
         if rate is None and self.sampling_rate is None:

