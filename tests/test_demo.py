@@ -17,7 +17,7 @@ def demo_run(tmp_path_factory):
         skd.load_emoji(("noto", "openmoji"))
     except skd.DataNotFoundError:
         pytest.skip("emoji data set not fetched (skmm datasets fetch emoji)")
-    from skmm._demo import run_demo
+    from skmm.demo import run_demo
 
     out = tmp_path_factory.mktemp("demo")
     return run_demo(quick=True, n=40, out=out, seed=0), out
@@ -89,7 +89,7 @@ def test_demo_report_renders(demo_run, browser):  # noqa: F811
 @pytest.mark.slow
 @pytest.mark.data
 def test_rerun_resumes_the_study_and_hits_the_cache(demo_run):
-    from skmm._demo import run_demo
+    from skmm.demo import run_demo
 
     first, out = demo_run
     again = run_demo(quick=True, n=40, out=out, seed=0)

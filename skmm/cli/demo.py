@@ -60,7 +60,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     int
         The exit code (0).
     """
-    from skmm._demo import run_demo
+    from skmm.demo import run_demo
 
     run_demo(quick=args.quick, n=args.n, out=args.out, seed=args.seed)
     return 0
