@@ -12,9 +12,8 @@ import numpy as np
 from skmm.audio._common import _AudioEncoderBase
 from skmm.audio._io import estimate_duration
 from skmm.base._pretrained import PretrainedMixin
-from skmm.exceptions import MissingModelError
 from skmm.utils._device import resolve_device
-from skmm.utils._hf import quiet_hf_progress
+from skmm.utils._hf import load_hf_folder
 from skmm.utils._sklearn_compat import Interval, StrOptions
 from skmm.utils._weights import resolve_model_folder
 
@@ -219,22 +218,13 @@ class HFAudioEncoder(PretrainedMixin, _AudioEncoderBase):
         return (self.model_path_, str(resolve_device(self.device)))
 
     def _load_model(self) -> _AudioModel:
-        import torch  # noqa: F401  (fail early with a clear import error)
-        from transformers import AutoFeatureExtractor, AutoModel
-
-        path = self.model_path_
-        try:
-            with quiet_hf_progress(bool(self.verbose)):
-                extractor = AutoFeatureExtractor.from_pretrained(
-                    path, local_files_only=True
-                )
-                model = AutoModel.from_pretrained(path, local_files_only=True)
-        except (OSError, ValueError) as exc:
-            raise MissingModelError(
-                f"Could not load a Hugging Face audio model from {path!r}: {exc}"
-            ) from exc
-        device = resolve_device(self.device)
-        model.to(device).eval()
+        extractor, model, device, _ = load_hf_folder(
+            self.model_path_,
+            "AutoFeatureExtractor",
+            kind="audio",
+            device=self.device,
+            show_progress=bool(self.verbose),
+        )
         return _AudioModel(extractor, model, device)
 
     # -- encoder hooks -----------------------------------------------------

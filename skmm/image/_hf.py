@@ -8,10 +8,9 @@ from typing import Any, ClassVar
 import numpy as np
 
 from skmm.base._pretrained import PretrainedMixin
-from skmm.exceptions import MissingModelError
 from skmm.image._common import _ImageEncoderBase
 from skmm.utils._device import resolve_device
-from skmm.utils._hf import quiet_hf_progress
+from skmm.utils._hf import load_hf_folder
 from skmm.utils._sklearn_compat import StrOptions
 from skmm.utils._weights import resolve_model_folder
 
@@ -148,27 +147,19 @@ class HFImageEncoder(PretrainedMixin, _ImageEncoderBase):
         return (self.model_path_, str(resolve_device(self.device)))
 
     def _load_model(self) -> _HFVisionModel:
-        import torch  # noqa: F401  (fail early with a clear import error)
-        from transformers import AutoImageProcessor, AutoModel
-
-        path = self.model_path_
-        try:
-            with quiet_hf_progress(bool(self.verbose)):
-                processor = AutoImageProcessor.from_pretrained(
-                    path, local_files_only=True
-                )
-                model, info = AutoModel.from_pretrained(
-                    path, local_files_only=True, output_loading_info=True
-                )
-        except (OSError, ValueError) as exc:
-            raise MissingModelError(
-                f"Could not load a Hugging Face vision model from {path!r}: {exc}"
-            ) from exc
-        missing = info.get("missing_keys", ()) if isinstance(info, dict) else ()
+        folder = load_hf_folder(
+            self.model_path_,
+            "AutoImageProcessor",
+            kind="vision",
+            device=self.device,
+            show_progress=bool(self.verbose),
+            loading_info=True,
+        )
+        missing = folder.info.get("missing_keys", ())
         pooler_trained = not any("pooler" in key for key in missing)
-        device = resolve_device(self.device)
-        model.to(device).eval()
-        return _HFVisionModel(processor, model, device, pooler_trained)
+        return _HFVisionModel(
+            folder.processor, folder.model, folder.device, pooler_trained
+        )
 
     def _resolve_pooling(self, loaded: _HFVisionModel) -> str:
         if self.pooling != "auto":

@@ -10,10 +10,9 @@ from typing import Any, ClassVar
 import numpy as np
 
 from skmm.base._pretrained import PretrainedMixin
-from skmm.exceptions import MissingModelError
 from skmm.text._common import _TextEncoderBase
 from skmm.utils._device import resolve_device
-from skmm.utils._hf import quiet_hf_progress
+from skmm.utils._hf import load_hf_folder
 from skmm.utils._sklearn_compat import Interval, StrOptions, check_is_fitted
 from skmm.utils._weights import known_weights, resolve_model_folder
 
@@ -254,20 +253,15 @@ class TextEncoder(PretrainedMixin, _TextEncoderBase):
         return (self.model_path_, str(resolve_device(self.device)), self.quantize)
 
     def _load_model(self) -> _TextModel:
-        import torch  # noqa: F401  (fail early with a clear import error)
-        from transformers import AutoModel, AutoTokenizer
-
         path = self.model_path_
-        try:
-            with quiet_hf_progress(bool(self.verbose and self.verbose > 1)):
-                tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
-                model = AutoModel.from_pretrained(path, local_files_only=True)
-        except OSError as exc:
-            raise MissingModelError(
-                f"Could not load a Hugging Face text model from {path!r}: {exc}"
-            ) from exc
-        device = resolve_device(self.device)
-        model.to(device).eval()
+        tokenizer, model, device, _ = load_hf_folder(
+            path,
+            "AutoTokenizer",
+            kind="text",
+            device=self.device,
+            show_progress=bool(self.verbose and self.verbose > 1),
+            errors=(OSError,),
+        )
         if self.quantize == "int8":
             model = _quantize_int8(model, tokenizer, device)
         return _TextModel(
