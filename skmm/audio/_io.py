@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from skmm.base._cells import short_repr
+
 __all__ = [
     "audio_item_key",
     "describe_audio_item",
@@ -331,12 +333,11 @@ def describe_audio_item(item: Any) -> str:
     if isinstance(item, (str, os.PathLike)):
         return f"path {os.fspath(item)!r}"
     if isinstance(item, np.ndarray):
-        return f"waveform array(shape={item.shape}, dtype={item.dtype})"
-    if isinstance(item, (bytes, bytearray, memoryview)):
+        return f"waveform {short_repr(item)}"
+    if isinstance(item, memoryview):
         return f"bytes(len={len(item)})"
     if isinstance(item, list):
         return f"waveform list(len={len(item)})"
     if isinstance(item, tuple) and len(item) == 2:
         return f"({describe_audio_item(item[0])}, rate={item[1]!r})"
-    text = repr(item)
-    return text if len(text) <= 80 else text[:77] + "..."
+    return short_repr(item)

@@ -19,7 +19,7 @@ import numpy as np
 from skmm.utils._hashing import hash_item
 from skmm.utils._sklearn_compat import _check_feature_names, _check_n_features
 
-__all__ = ["Column", "is_missing", "read_columns"]
+__all__ = ["Column", "is_missing", "read_columns", "short_repr"]
 
 
 def is_missing(item: Any) -> bool:
@@ -60,7 +60,14 @@ def _file_key(key: Any) -> str | None:
 _HEX = frozenset("0123456789abcdef")
 
 
-def _short_repr(item: Any, limit: int = 80) -> str:
+def short_repr(item: Any, limit: int = 80) -> str:
+    """A cell described for an error message, in at most ``limit`` characters.
+
+    Examples
+    --------
+    >>> short_repr(b"abc"), short_repr("x" * 100)[-5:]
+    ('bytes(len=3)', 'xx...')
+    """
     if isinstance(item, np.ndarray):
         return f"array(shape={item.shape}, dtype={item.dtype})"
     if isinstance(item, (bytes, bytearray)):

@@ -33,7 +33,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from skmm.base._cache_sink import _CacheSink, open_cache
-from skmm.base._cells import Column, _file_key, _short_repr, is_missing, read_columns
+from skmm.base._cells import Column, _file_key, is_missing, read_columns, short_repr
 from skmm.exceptions import (
     InvalidItemError,
     InvalidItemWarning,
@@ -141,7 +141,7 @@ class BaseEncoder(TransformerMixin, BaseEstimator):
         )
 
     def _describe_item(self, item: Any) -> str:
-        return _short_repr(item)
+        return short_repr(item)
 
     def _split_array_columns(self, X: np.ndarray) -> list[list] | None:
         """Let a modality read an ndarray its own way (e.g. a 4-D image batch).

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from skmm.base._cells import short_repr
 from skmm.utils._hashing import hash_item
 
 __all__ = [
@@ -448,11 +449,8 @@ def describe_image_item(cell: Any) -> str:
     """
     if isinstance(cell, (str, os.PathLike)):
         return f"path {str(cell)!r}"
-    if isinstance(cell, np.ndarray):
-        return f"array(shape={cell.shape}, dtype={cell.dtype})"
-    if isinstance(cell, (bytes, bytearray, memoryview)):
+    if isinstance(cell, memoryview):
         return f"bytes(len={len(cell)})"
     if _is_pil_image(cell):
         return f"PIL.Image(mode={cell.mode}, size={cell.size[0]}x{cell.size[1]})"
-    text = repr(cell)
-    return text if len(text) <= 80 else text[:77] + "..."
+    return short_repr(cell)
