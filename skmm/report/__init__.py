@@ -9,17 +9,15 @@
   top-ranked images, the correct one framed in green; returns the rank of the
   correct item per query.
 
-The figures need matplotlib (``pip install "skmm[plot]"``); the page itself
-needs nothing beyond pandas.
+The figures need matplotlib (``pip install "skmm[plot]"``); the page is
+drawn by Jinja2 templates (``skmm/report/templates/``).
 """
 
+from skmm.report._format import format_number
 from skmm.report._gallery import save_retrieval_gallery
-from skmm.report._html import (
-    Report,
-    dataframe_to_html,
-    format_number,
-    markdown_to_html,
-)
+from skmm.report._markdown import markdown_to_html
+from skmm.report._page import Report
+from skmm.report._table import dataframe_to_html
 
 __all__ = [
     "Report",
