@@ -386,25 +386,11 @@ def _toml_module() -> Any:
 
 
 def read_toml(path: Path, expected: str) -> dict:
-    """Read a TOML file (a ``skmm search`` configuration).
+    """Read a TOML file (a ``skmm search`` configuration) into a dict.
 
-    Parameters
-    ----------
-    path : Path
-        The file.
-    expected : str
-        What it should hold, for the message of a bad file.
-
-    Returns
-    -------
-    dict
-        Its tables and keys.
-
-    Raises
-    ------
-    InvalidFileError
-        When the file is not UTF-8 text or not valid TOML; the message names
-        the line.
+    A file that is not UTF-8 text or not valid TOML raises
+    :class:`~skmm.exceptions.InvalidFileError` naming its line; ``expected``
+    says what it should hold.
     """
     toml = _toml_module()
     try:

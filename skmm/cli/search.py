@@ -107,6 +107,7 @@ def load_config(path: str | os.PathLike) -> dict:
     Parameters
     ----------
     path : str or PathLike
+        The TOML file.
 
     Returns
     -------
