@@ -37,7 +37,9 @@ from __future__ import annotations
 from skmm.registry import retrievers
 from skmm.retrieval._base import BaseRetriever
 from skmm.retrieval._contrastive import ContrastiveRetriever
-from skmm.retrieval._index import BaseIndex, ExactIndex, FaissIndex, load_index
+from skmm.retrieval._exact_index import ExactIndex
+from skmm.retrieval._faiss_index import FaissIndex
+from skmm.retrieval._index import BaseIndex, load_index
 from skmm.retrieval._linear import CCARetriever, PLSRetriever, RidgeRetriever
 from skmm.retrieval._two_tower import TwoTowerRetriever
 from skmm.retrieval._validation import MissingModalityWarning

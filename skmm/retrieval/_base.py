@@ -13,7 +13,9 @@ from sklearn.utils import check_consistent_length
 
 from skmm.compose._blocks import resolve_modalities
 from skmm.metrics._scorer import retrieval_score
-from skmm.retrieval._index import BaseIndex, ExactIndex, FaissIndex
+from skmm.retrieval._exact_index import ExactIndex
+from skmm.retrieval._faiss_index import FaissIndex
+from skmm.retrieval._index import BaseIndex
 from skmm.retrieval._validation import (
     MissingModalityWarning,
     missing_rows,

@@ -23,7 +23,7 @@ def vectors():
 
 
 def test_missing_faiss_says_how_to_install(monkeypatch):
-    import skmm.retrieval._index as mod
+    import skmm.retrieval._faiss_index as mod
 
     def fail(*args, **kwargs):
         raise MissingDependencyError('... pip install "skmm[faiss]"')
