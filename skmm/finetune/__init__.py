@@ -27,18 +27,17 @@ ValueError: demo: unfreeze=8 for the 'text' tower, but its model has only 6 ...
 
 from __future__ import annotations
 
+from skmm.finetune._image_tower import ImageTower, augment_image
 from skmm.finetune._prefix import (
     PrefixStore,
     clear_prefix_memory,
     prefix_stats,
     reset_prefix_stats,
 )
+from skmm.finetune._text_tower import TextTower
 from skmm.finetune._towers import (
     BaseTower,
-    ImageTower,
     LockedTower,
-    TextTower,
-    augment_image,
     make_tower,
     resolve_unfreeze,
 )

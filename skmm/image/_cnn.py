@@ -318,7 +318,8 @@ class ImageEncoder(PretrainedMixin, _ImageEncoderBase):
         """The trainable tower of this (fitted) encoder: its last ``unfreeze``
         CNN blocks train (MobileNetV2 has 19, EfficientNet-Lite0 18); see
         :func:`skmm.finetune.make_tower`."""
-        from skmm.finetune._towers import ImageTower, resolve_unfreeze
+        from skmm.finetune._image_tower import ImageTower
+        from skmm.finetune._towers import resolve_unfreeze
 
         check_is_fitted(self, "n_features_out_")
         depth = len(self._get_model().net.feature_blocks())

@@ -290,7 +290,8 @@ class TextEncoder(PretrainedMixin, _TextEncoderBase):
         transformer layers train (``"all"``: the embeddings too); ``lora``
         adapts them with low-rank adapters instead.  See
         :func:`skmm.finetune.make_tower`."""
-        from skmm.finetune._towers import TextTower, _find_layers, resolve_unfreeze
+        from skmm.finetune._text_tower import TextTower, _find_layers
+        from skmm.finetune._towers import resolve_unfreeze
 
         check_is_fitted(self, "n_features_out_")
         depth = len(_find_layers(self._get_model().model))
