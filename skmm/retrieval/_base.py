@@ -13,6 +13,7 @@ from sklearn.utils import check_consistent_length
 
 from skmm.compose._blocks import resolve_modalities
 from skmm.metrics._scorer import retrieval_score
+from skmm.retrieval._docs import fill_doc
 from skmm.retrieval._exact_index import ExactIndex
 from skmm.retrieval._faiss_index import FaissIndex
 from skmm.retrieval._index import BaseIndex
@@ -28,7 +29,7 @@ from skmm.utils._sklearn_compat import (
     validate_data,
 )
 
-__all__ = ["BaseRetriever"]
+__all__ = ["BaseRetriever", "StandardizedBlocks"]
 
 _INDEX_NAMES = {"exact", "faiss-flat", "faiss-ivf", "faiss-hnsw"}
 _GALLERY_ATTRS = ("gallery_index_", "gallery_ids_", "gallery_modality_")
@@ -39,6 +40,38 @@ def _l2_normalize(x: np.ndarray) -> np.ndarray:
     return x / np.maximum(norms, 1e-12)
 
 
+class StandardizedBlocks:
+    """Mixin of retrievers that standardise each block with statistics of fit.
+
+    Sets ``x_mean_`` and ``x_scale_`` (modality -> per-feature arrays).
+    """
+
+    def _fit_standardize(
+        self, Xq: np.ndarray, Xt: np.ndarray, *, ddof: int, scale: bool = True
+    ) -> list[np.ndarray]:
+        """Learn each block's mean and scale; return the standardised blocks.
+
+        A feature with (near) zero spread, or every feature when ``scale``
+        is False, keeps the scale 1.
+        """
+        self.x_mean_, self.x_scale_ = {}, {}
+        out = []
+        for m, X in ((self.query, Xq), (self.target, Xt)):
+            mean = X.mean(axis=0)
+            if scale and X.shape[0] > ddof:
+                std = X.std(axis=0, ddof=ddof)
+                std = np.where(std > 1e-12, std, 1.0)
+            else:
+                std = np.ones(X.shape[1])
+            self.x_mean_[m], self.x_scale_[m] = mean, std
+            out.append((X - mean) / std)
+        return out
+
+    def _standardize(self, block: np.ndarray, modality: str) -> np.ndarray:
+        return (block - self.x_mean_[modality]) / self.x_scale_[modality]
+
+
+@fill_doc
 class BaseRetriever(BaseEstimator):
     """Base class of skmm's cross-modal retrievers.
 
@@ -151,10 +184,7 @@ class BaseRetriever(BaseEstimator):
 
         Parameters
         ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            Rows holding the ``query`` and the ``target`` blocks (found from
-            ``modality__feature`` column names, or from ``modalities``).
-            Rows missing either (NaN) are left out with a warning.
+        {fit_X_param}
         y : array-like of shape (n_samples,), optional
             Group labels: rows with equal labels are all relevant to each
             other.

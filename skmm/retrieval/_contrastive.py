@@ -7,7 +7,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from skmm.retrieval._base import BaseRetriever
+from skmm.retrieval._base import BaseRetriever, StandardizedBlocks
+from skmm.retrieval._docs import fill_doc
 from skmm.utils._device import resolve_device
 from skmm.utils._seeding import seed_from
 from skmm.utils._sklearn_compat import Interval, _fit_context
@@ -15,7 +16,8 @@ from skmm.utils._sklearn_compat import Interval, _fit_context
 __all__ = ["ContrastiveRetriever"]
 
 
-class ContrastiveRetriever(BaseRetriever):
+@fill_doc
+class ContrastiveRetriever(StandardizedBlocks, BaseRetriever):
     """Two projection towers trained with symmetric InfoNCE (CLIP's loss).
 
     Each modality block is standardised and mapped by its own tower (linear,
@@ -28,14 +30,7 @@ class ContrastiveRetriever(BaseRetriever):
 
     Parameters
     ----------
-    query : str, default="text"
-        Modality of the queries at fit.  Either direction can be searched
-        after fit.
-    target : str, default="image"
-        Modality of the gallery items at fit.
-    modalities : dict, optional
-        Modality name -> columns, for numpy input without
-        ``modality__feature`` column names.
+    {block_params}
     embed_dim : int, default=64
         Dimension of the shared space.
     hidden_dim : int, optional
@@ -64,35 +59,22 @@ class ContrastiveRetriever(BaseRetriever):
         Training and embedding device (CUDA when available).
     verbose : int, default=0
         skorch's per-epoch log when > 0.
-    search_index : {"exact", "faiss-flat", "faiss-ivf", "faiss-hnsw"} or index, \
-default="exact"
-        The index :meth:`index` builds.
+    {search_index_param}
     callbacks : list of skorch callbacks, default=None
         Extra skorch callbacks (e.g. :class:`skmm.model_selection.EpochPruning`
         in a search); used as given, not cloned.
 
     Attributes
     ----------
-    n_features_in_ : int
-        Width of the table seen at fit.
-    feature_names_in_ : ndarray of str
-        Its column names (DataFrame input only).
-    modality_columns_ : dict
-        ``{query: positions, target: positions}`` in the fitted table.
-    n_pairs_ : int
-        Complete pairs used at fit.
-    embed_dim_ : int
-        Dimension of the shared space.
-    x_mean_, x_scale_ : dict
-        Modality -> per-feature mean and scale used to standardise.
+    {fitted_attrs}
+    {scaling_attrs}
     net_ : skorch.NeuralNet
         The trained net (``net_.module_`` holds the towers).
     temperature_ : float
         The final temperature.
     loss_curve_ : list of float
         Training loss per epoch.
-    gallery_index_ : index
-        The gallery built by :meth:`index` (absent before).
+    {gallery_attr}
 
     Examples
     --------
@@ -209,10 +191,7 @@ default="exact"
 
         Parameters
         ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            Rows holding the ``query`` and the ``target`` blocks (found from
-            ``modality__feature`` column names, or from ``modalities``).
-            Rows missing either (NaN) are left out with a warning.
+        {fit_X_param}
         y : array-like of shape (n_samples,), optional
             Group labels: rows of one group are positives of each other
             (never in-batch negatives).
@@ -229,16 +208,10 @@ default="exact"
 
         from skmm.retrieval._towers import SymmetricInfoNCELoss, TwoTowerModule
 
-        self.x_mean_, self.x_scale_ = {}, {}
         # set before training: per-epoch callbacks may embed with the net
         self.embed_dim_ = int(self.embed_dim)
-        blocks = {}
-        for role, m, X in (("query", self.query, Xq), ("target", self.target, Xt)):
-            mean = X.mean(axis=0)
-            std = X.std(axis=0)
-            std = np.where(std > 1e-12, std, 1.0)
-            self.x_mean_[m], self.x_scale_[m] = mean, std
-            blocks[role] = ((X - mean) / std).astype(np.float32)
+        Zq, Zt = self._fit_standardize(Xq, Xt, ddof=0)
+        blocks = {"query": Zq.astype(np.float32), "target": Zt.astype(np.float32)}
         n = Xq.shape[0]
         groups = np.arange(n, dtype=np.int64) if y is None else y
         device = resolve_device(self.device)
@@ -278,9 +251,7 @@ default="exact"
         import torch
 
         role = "query" if modality == self.query else "target"
-        Z = ((block - self.x_mean_[modality]) / self.x_scale_[modality]).astype(
-            np.float32
-        )
+        Z = self._standardize(block, modality).astype(np.float32)
         module = self.net_.module_
         module.eval()
         device = next(module.parameters()).device

@@ -8,37 +8,56 @@ from typing import Any, ClassVar
 import numpy as np
 from scipy import linalg
 
-from skmm.retrieval._base import BaseRetriever
+from skmm.retrieval._base import BaseRetriever, StandardizedBlocks
+from skmm.retrieval._docs import SHARED_DOCS, fill_doc
 from skmm.utils._sklearn_compat import Interval, _fit_context
 
 __all__ = ["CCARetriever", "PLSRetriever", "RidgeRetriever"]
 
 
-class _LinearRetriever(BaseRetriever):
-    """Standardise each block, then one linear map per modality."""
+_LINEAR_DOCS = {
+    "scale_param": """\
+scale : bool, default=True
+    Standardise each block's features before fitting (means and
+    standard deviations of the training rows).""",
+    "linear_attrs": """\
+weights_ : dict
+    Modality -> ``(width, embed_dim_)`` projection of the standardised
+    block.
+"""
+    + SHARED_DOCS["scaling_attrs"]
+    + "\n"
+    + SHARED_DOCS["gallery_attr"],
+}
+
+
+@fill_doc
+class _LinearRetriever(StandardizedBlocks, BaseRetriever):
+    """Standardise each block, then one linear map per modality.
+
+    Subclasses implement ``_directions(Zq, Zt) -> (Wq, Wt)``: the
+    ``(width, embed_dim)`` projection of each standardised block.
+    """
 
     _parameter_constraints: ClassVar[dict] = {
         **BaseRetriever._parameter_constraints,
         "scale": ["boolean"],
     }
 
-    def _standardize_fit(self, Xq: np.ndarray, Xt: np.ndarray):
-        self.x_mean_, self.x_scale_ = {}, {}
-        out = []
-        for m, X in ((self.query, Xq), (self.target, Xt)):
-            mean = X.mean(axis=0)
-            if self.scale:
-                std = X.std(axis=0, ddof=1) if X.shape[0] > 1 else np.ones(X.shape[1])
-                std = np.where(std > 1e-12, std, 1.0)
-            else:
-                std = np.ones(X.shape[1])
-            self.x_mean_[m], self.x_scale_[m] = mean, std
-            out.append((X - mean) / std)
-        return out
+    def _directions(
+        self, Zq: np.ndarray, Zt: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _fit_pairs(self, Xq: np.ndarray, Xt: np.ndarray, y: Any) -> None:
+        # the unbiased std, as sklearn's cross_decomposition scales
+        Zq, Zt = self._fit_standardize(Xq, Xt, ddof=1, scale=self.scale)
+        Wq, Wt = self._directions(Zq, Zt)
+        self.weights_ = {self.query: Wq, self.target: Wt}
+        self.embed_dim_ = int(Wt.shape[1])
 
     def _project(self, block: np.ndarray, modality: str) -> np.ndarray:
-        Z = (block - self.x_mean_[modality]) / self.x_scale_[modality]
-        return Z @ self.weights_[modality]
+        return self._standardize(block, modality) @ self.weights_[modality]
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: Any, y: Any = None) -> _LinearRetriever:
@@ -46,10 +65,7 @@ class _LinearRetriever(BaseRetriever):
 
         Parameters
         ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            Rows holding the ``query`` and the ``target`` blocks (found from
-            ``modality__feature`` column names, or from ``modalities``).
-            Rows missing either (NaN) are left out with a warning.
+        {fit_X_param}
         y : None
             Ignored: the linear retrievers learn from the row pairing.
 
@@ -60,6 +76,7 @@ class _LinearRetriever(BaseRetriever):
         return super().fit(X, None)
 
 
+@fill_doc(**_LINEAR_DOCS)
 class RidgeRetriever(_LinearRetriever):
     """Ridge regression from the query block into the target block's space.
 
@@ -71,48 +88,20 @@ class RidgeRetriever(_LinearRetriever):
 
     Parameters
     ----------
-    query : str, default="text"
-        Modality of the queries at fit (the block whose rows describe the
-        ``target`` rows).  Either direction can be searched after fit.
-    target : str, default="image"
-        Modality of the gallery items at fit.
-    modalities : dict, optional
-        Modality name -> columns (width, slice or list), for numpy input
-        without ``modality__feature`` column names; see
-        :func:`skmm.compose.resolve_modalities`.
-    scale : bool, default=True
-        Standardise each block's features before fitting (means and
-        standard deviations of the training rows).
+    {block_params}
+    {scale_param}
     alpha : float, default=1.0
         L2 penalty on the map (on standardised features, as in
         :class:`sklearn.linear_model.Ridge`).
     n_components : int, optional
         Reduce the target space to its first principal components (clipped to
         the rank available); all of it when None.
-    search_index : {"exact", "faiss-flat", "faiss-ivf", "faiss-hnsw"} or index, \
-default="exact"
-        The index :meth:`index` builds (an index object is cloned).  See
-        :class:`ExactIndex` and :class:`FaissIndex`.
+    {search_index_param}
 
     Attributes
     ----------
-    n_features_in_ : int
-        Width of the table seen at fit.
-    feature_names_in_ : ndarray of str
-        Its column names (DataFrame input only).
-    modality_columns_ : dict
-        ``{query: positions, target: positions}`` in the fitted table.
-    n_pairs_ : int
-        Complete pairs used at fit.
-    embed_dim_ : int
-        Dimension of the shared space.
-    weights_ : dict
-        Modality -> ``(width, embed_dim_)`` projection of the standardised
-        block.
-    x_mean_, x_scale_ : dict
-        Modality -> per-feature mean and scale used to standardise.
-    gallery_index_ : index
-        The gallery built by :meth:`index` (absent before).
+    {fitted_attrs}
+    {linear_attrs}
 
     Examples
     --------
@@ -159,8 +148,7 @@ default="exact"
         """Cheap parameter sets for conformance tests."""
         return [{}, {"alpha": 10.0, "n_components": 2}]
 
-    def _fit_pairs(self, Xq: np.ndarray, Xt: np.ndarray, y: Any) -> None:
-        Zq, Zt = self._standardize_fit(Xq, Xt)
+    def _directions(self, Zq: np.ndarray, Zt: np.ndarray):
         if self.n_components is None:
             V = np.eye(Zt.shape[1])
         else:
@@ -173,10 +161,10 @@ default="exact"
             W = linalg.solve(gram, rhs, assume_a="pos")
         except (linalg.LinAlgError, ValueError):  # alpha=0 and rank-deficient
             W = linalg.lstsq(Zq, T)[0]
-        self.weights_ = {self.query: W, self.target: V}
-        self.embed_dim_ = int(V.shape[1])
+        return W, V
 
 
+@fill_doc(**_LINEAR_DOCS)
 class CCARetriever(_LinearRetriever):
     """Regularised canonical correlation analysis into a shared space.
 
@@ -188,18 +176,8 @@ class CCARetriever(_LinearRetriever):
 
     Parameters
     ----------
-    query : str, default="text"
-        Modality of the queries at fit (the block whose rows describe the
-        ``target`` rows).  Either direction can be searched after fit.
-    target : str, default="image"
-        Modality of the gallery items at fit.
-    modalities : dict, optional
-        Modality name -> columns (width, slice or list), for numpy input
-        without ``modality__feature`` column names; see
-        :func:`skmm.compose.resolve_modalities`.
-    scale : bool, default=True
-        Standardise each block's features before fitting (means and
-        standard deviations of the training rows).
+    {block_params}
+    {scale_param}
     n_components : int, default=64
         Canonical pairs kept (clipped to the smaller block width).
     reg : float, default=0.1
@@ -208,30 +186,12 @@ class CCARetriever(_LinearRetriever):
     power : float, default=1.0
         Exponent of the canonical correlations that scale the components
         (0: plain whitened variates).
-    search_index : {"exact", "faiss-flat", "faiss-ivf", "faiss-hnsw"} or index, \
-default="exact"
-        The index :meth:`index` builds (an index object is cloned).  See
-        :class:`ExactIndex` and :class:`FaissIndex`.
+    {search_index_param}
 
     Attributes
     ----------
-    n_features_in_ : int
-        Width of the table seen at fit.
-    feature_names_in_ : ndarray of str
-        Its column names (DataFrame input only).
-    modality_columns_ : dict
-        ``{query: positions, target: positions}`` in the fitted table.
-    n_pairs_ : int
-        Complete pairs used at fit.
-    embed_dim_ : int
-        Dimension of the shared space.
-    weights_ : dict
-        Modality -> ``(width, embed_dim_)`` projection of the standardised
-        block.
-    x_mean_, x_scale_ : dict
-        Modality -> per-feature mean and scale used to standardise.
-    gallery_index_ : index
-        The gallery built by :meth:`index` (absent before).
+    {fitted_attrs}
+    {linear_attrs}
     correlations_ : ndarray of shape (embed_dim_,)
         Canonical correlations on the training pairs (regularised).
 
@@ -287,8 +247,7 @@ default="exact"
         evals = np.maximum(evals, 1e-12 * max(evals.max(), 1e-12))
         return (evecs / np.sqrt(evals)) @ evecs.T
 
-    def _fit_pairs(self, Xq: np.ndarray, Xt: np.ndarray, y: Any) -> None:
-        Zq, Zt = self._standardize_fit(Xq, Xt)
+    def _directions(self, Zq: np.ndarray, Zt: np.ndarray):
         n = Zq.shape[0]
         Cqq = Zq.T @ Zq / (n - 1)
         Ctt = Zt.T @ Zt / (n - 1)
@@ -298,13 +257,10 @@ default="exact"
         c = min(self.n_components, s.size)
         self.correlations_ = s[:c]
         weight = np.maximum(s[:c], 0.0) ** self.power
-        self.weights_ = {
-            self.query: (Wq @ U[:, :c]) * weight,
-            self.target: (Wt @ Vt[:c].T) * weight,
-        }
-        self.embed_dim_ = int(c)
+        return (Wq @ U[:, :c]) * weight, (Wt @ Vt[:c].T) * weight
 
 
+@fill_doc(**_LINEAR_DOCS)
 class PLSRetriever(_LinearRetriever):
     """Partial least squares (PLS-SVD) into a shared space.
 
@@ -315,45 +271,17 @@ class PLSRetriever(_LinearRetriever):
 
     Parameters
     ----------
-    query : str, default="text"
-        Modality of the queries at fit (the block whose rows describe the
-        ``target`` rows).  Either direction can be searched after fit.
-    target : str, default="image"
-        Modality of the gallery items at fit.
-    modalities : dict, optional
-        Modality name -> columns (width, slice or list), for numpy input
-        without ``modality__feature`` column names; see
-        :func:`skmm.compose.resolve_modalities`.
-    scale : bool, default=True
-        Standardise each block's features before fitting (means and
-        standard deviations of the training rows).
+    {block_params}
+    {scale_param}
     n_components : int, default=64
         Component pairs kept (clipped to the smaller block width and the
         number of pairs).
-    search_index : {"exact", "faiss-flat", "faiss-ivf", "faiss-hnsw"} or index, \
-default="exact"
-        The index :meth:`index` builds (an index object is cloned).  See
-        :class:`ExactIndex` and :class:`FaissIndex`.
+    {search_index_param}
 
     Attributes
     ----------
-    n_features_in_ : int
-        Width of the table seen at fit.
-    feature_names_in_ : ndarray of str
-        Its column names (DataFrame input only).
-    modality_columns_ : dict
-        ``{query: positions, target: positions}`` in the fitted table.
-    n_pairs_ : int
-        Complete pairs used at fit.
-    embed_dim_ : int
-        Dimension of the shared space.
-    weights_ : dict
-        Modality -> ``(width, embed_dim_)`` projection of the standardised
-        block.
-    x_mean_, x_scale_ : dict
-        Modality -> per-feature mean and scale used to standardise.
-    gallery_index_ : index
-        The gallery built by :meth:`index` (absent before).
+    {fitted_attrs}
+    {linear_attrs}
     singular_values_ : ndarray of shape (embed_dim_,)
         Singular values of the cross-covariance kept.
 
@@ -394,10 +322,8 @@ default="exact"
         """Cheap parameter sets for conformance tests."""
         return [{"n_components": 2}]
 
-    def _fit_pairs(self, Xq: np.ndarray, Xt: np.ndarray, y: Any) -> None:
-        Zq, Zt = self._standardize_fit(Xq, Xt)
+    def _directions(self, Zq: np.ndarray, Zt: np.ndarray):
         U, s, Vt = linalg.svd(Zq.T @ Zt, full_matrices=False)
         c = min(self.n_components, s.size, Zq.shape[0])
         self.singular_values_ = s[:c]
-        self.weights_ = {self.query: U[:, :c], self.target: Vt[:c].T}
-        self.embed_dim_ = int(c)
+        return U[:, :c], Vt[:c].T
