@@ -58,6 +58,8 @@ DATA_HOME_ENV = "SKMM_DATA"
 _DATASET_MODULES = {
     "emoji": "skmm.datasets._emoji",
     "multiple_features": "skmm.datasets._multiple_features",
+    "spoken_emoji": "skmm.datasets._spoken_emoji",
+    "sample_videos": "skmm.datasets._sample_videos",
     "tuxpaint": "skmm.datasets._tuxpaint",
 }
 
