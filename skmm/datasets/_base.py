@@ -117,7 +117,7 @@ def list_datasets() -> list[str]:
     --------
     >>> from skmm.datasets import list_datasets
     >>> list_datasets()
-    ['emoji', 'multiple_features', 'tuxpaint']
+    ['emoji', 'multiple_features', 'sample_videos', 'spoken_emoji', 'tuxpaint']
     """
     return sorted(_DATASET_MODULES)
 
