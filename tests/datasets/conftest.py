@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import lzma
+import sys
 import tarfile
 import zipfile
 from pathlib import Path
@@ -277,6 +278,45 @@ def tuxpaint_sources(downloads: Path) -> None:
 def tuxpaint_home(data_home) -> Path:
     tuxpaint_sources(data_home / "downloads")
     return data_home
+
+
+# ---------------------------------------------------------------------------
+# spoken emoji (espeak-ng)
+# ---------------------------------------------------------------------------
+
+# A stand-in for espeak-ng: writes a WAV whose length grows with the text,
+# and fails unless run with the unpacked libraries and voice data.
+FAKE_ESPEAK = """#!{python}
+import os, sys, wave
+args = sys.argv[1:]
+out = args[args.index("-w") + 1]
+speed = int(args[args.index("-s") + 1])
+text = sys.stdin.read()
+data = os.environ["ESPEAK_DATA_PATH"]
+assert os.path.isdir(os.path.join(data, "espeak-ng-data")), data
+assert "libsonic0" in os.environ["LD_LIBRARY_PATH"]
+if "FAIL" in text:
+    sys.exit("cannot speak " + text)
+with wave.open(out, "wb") as w:
+    w.setnchannels(1); w.setsampwidth(2); w.setframerate(22050)
+    w.writeframes(b"\\0\\0" * (len(text) * 10000 // speed))
+"""
+
+
+def espeak_sources(downloads: Path) -> None:
+    """The five espeak-ng packages; the program is a Python stand-in."""
+    debs = {
+        "espeak-ng": {
+            "usr/bin/espeak-ng": FAKE_ESPEAK.format(python=sys.executable).encode()
+        },
+        "libespeak-ng1": {"usr/lib/x86_64-linux-gnu/libespeak-ng.so.1": b"ELF"},
+        "espeak-ng-data": {"usr/lib/x86_64-linux-gnu/espeak-ng-data/phontab": b"x"},
+        "libpcaudio0": {"usr/lib/x86_64-linux-gnu/libpcaudio.so.0": b"ELF"},
+        "libsonic0": {"usr/lib/x86_64-linux-gnu/libsonic.so.0": b"ELF"},
+    }
+    for pkg, files in debs.items():
+        files[f"usr/share/doc/{pkg}/copyright"] = b"License: GPL-3\n"
+        write_deb(downloads / f"{pkg}_1.0-1_amd64.deb", files)
 
 
 # ---------------------------------------------------------------------------

@@ -33,7 +33,13 @@ def test_get_data_home(monkeypatch, tmp_path):
 
 
 def test_list_datasets_and_unknown():
-    assert skd.list_datasets() == ["emoji", "multiple_features", "tuxpaint"]
+    assert skd.list_datasets() == [
+        "emoji",
+        "multiple_features",
+        "sample_videos",
+        "spoken_emoji",
+        "tuxpaint",
+    ]
     with pytest.raises(ValueError, match="Unknown data set"):
         skd.fetch("nope")
 
@@ -141,6 +147,7 @@ def test_fetch_is_idempotent_and_force_rebuilds(mf_home, capsys):
 def test_fetch_all(mf_home, fx, data_home):
     fx.tuxpaint_sources(data_home / "downloads")
     fx.emoji_sources(data_home / "downloads")
+    fx.espeak_sources(data_home / "downloads")
     with pytest.warns(UserWarning) if not fx.has_cairosvg() else nullcontext():
         assert skd.fetch("all", verbose=False) == data_home
     for name in skd.list_datasets():
