@@ -29,7 +29,7 @@ from skmm.utils._sklearn_compat import (
     validate_data,
 )
 
-__all__ = ["BaseRetriever", "StandardizedBlocks"]
+__all__ = ["BaseRetriever", "StandardizedBlocks", "skorch_params"]
 
 _INDEX_NAMES = {"exact", "faiss-flat", "faiss-ivf", "faiss-hnsw"}
 _GALLERY_ATTRS = ("gallery_index_", "gallery_ids_", "gallery_modality_")
@@ -38,6 +38,31 @@ _GALLERY_ATTRS = ("gallery_index_", "gallery_ids_", "gallery_modality_")
 def _l2_normalize(x: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(x, axis=1, keepdims=True)
     return x / np.maximum(norms, 1e-12)
+
+
+def skorch_params(est: Any, n_train: int, callbacks: list, device: Any) -> dict:
+    """The skorch settings the trained retrievers share.
+
+    AdamW with ``est.lr`` and ``est.weight_decay``; ``est.max_epochs``
+    epochs of shuffled ``est.batch_size`` batches, the last incomplete one
+    dropped when the ``n_train`` rows fill more than one; no internal
+    validation split; ``est.verbose``'s log.
+    """
+    import torch
+
+    return {
+        "optimizer": torch.optim.AdamW,
+        "lr": est.lr,
+        "optimizer__weight_decay": est.weight_decay,
+        "max_epochs": est.max_epochs,
+        "batch_size": est.batch_size,
+        "iterator_train__shuffle": True,
+        "iterator_train__drop_last": n_train > est.batch_size,
+        "train_split": None,
+        "callbacks": callbacks or None,
+        "device": str(device),
+        "verbose": est.verbose,
+    }
 
 
 class StandardizedBlocks:
@@ -110,8 +135,8 @@ class BaseRetriever(BaseEstimator):
         return [{}]
 
     # ---------------------------------------------------------------- fit
-    def _fit_blocks(self, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray, Any]:
-        """Validate ``X``/``y``, find the blocks, drop rows missing either."""
+    def _start_fit(self) -> None:
+        """Forget an earlier fit's gallery; check the two modalities differ."""
         for name in _GALLERY_ATTRS:
             self.__dict__.pop(name, None)
         if self.query == self.target:
@@ -119,6 +144,10 @@ class BaseRetriever(BaseEstimator):
                 f"query and target must be two different modalities, got "
                 f"{self.query!r} for both."
             )
+
+    def _fit_blocks(self, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray, Any]:
+        """Validate ``X``/``y``, find the blocks, drop rows missing either."""
+        self._start_fit()
         arr = validate_data(
             self,
             X,

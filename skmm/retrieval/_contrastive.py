@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from skmm.retrieval._base import BaseRetriever, StandardizedBlocks
+from skmm.retrieval._base import BaseRetriever, StandardizedBlocks, skorch_params
 from skmm.retrieval._docs import fill_doc
 from skmm.utils._device import resolve_device
 from skmm.utils._seeding import seed_from
@@ -229,17 +229,7 @@ class ContrastiveRetriever(StandardizedBlocks, BaseRetriever):
                 module__temperature=self.temperature,
                 module__learn_temperature=self.learn_temperature,
                 criterion=SymmetricInfoNCELoss,
-                optimizer=torch.optim.AdamW,
-                lr=self.lr,
-                optimizer__weight_decay=self.weight_decay,
-                max_epochs=self.max_epochs,
-                batch_size=self.batch_size,
-                iterator_train__shuffle=True,
-                iterator_train__drop_last=n > self.batch_size,
-                train_split=None,
-                callbacks=list(self.callbacks or []) or None,
-                device=str(device),
-                verbose=self.verbose,
+                **skorch_params(self, n, list(self.callbacks or []), device),
             )
             net.fit(blocks, groups)
         net.module_.eval()

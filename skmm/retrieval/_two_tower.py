@@ -1,5 +1,10 @@
 """TwoTowerRetriever: pretrained encoders fine-tuned end to end as two
-towers with symmetric InfoNCE."""
+towers with symmetric InfoNCE.
+
+This module holds the estimator: its parameters, the raw columns it reads,
+fit's steps, embed and the pickle round trip (the tuned delta).  The network
+it trains and the training loop are in ``_two_tower_training.py``.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +17,17 @@ import numpy as np
 from sklearn.base import clone
 
 from skmm.retrieval._base import BaseRetriever
-from skmm.retrieval._validation import MissingModalityWarning
+from skmm.retrieval._docs import fill_doc
+from skmm.retrieval._two_tower_training import (
+    build_towers,
+    embed_items,
+    new_network,
+    prefix_banks,
+    row_groups,
+    train_network,
+    validation_split,
+)
+from skmm.retrieval._validation import MissingModalityWarning, raw_column
 from skmm.utils._sklearn_compat import (
     HasMethods,
     Interval,
@@ -37,81 +52,7 @@ def _default_encoder(modality: str) -> Any:
     return ImageEncoder("mobilenet_v2", size=128, verbose=0)
 
 
-def _network_cls() -> type:
-    import torch
-    from torch import nn
-
-    from skmm.finetune._training import MAX_LOGIT_SCALE, autocast_context
-
-    class TwoTowerNetwork(nn.Module):
-        """The trainable suffix of each tower, a projection head per tower
-        (layer norm + linear) and a learnable temperature.
-
-        ``forward(rows)`` embeds the query and the target item of each row
-        from the prefix banks (a random augmented view per item when
-        training) and returns ``(z_query, z_target, logit_scale)``.
-        """
-
-        def __init__(
-            self,
-            towers: dict,
-            embed_dim: int,
-            temperature: float,
-            learn_temperature: bool,
-            precision: str,
-            dropout: float = 0.0,
-        ):
-            super().__init__()
-            self.towers = towers  # role -> BaseTower (plain dict, not modules)
-            self.suffixes = nn.ModuleDict({r: t.suffix for r, t in towers.items()})
-            self.heads = nn.ModuleDict(
-                {
-                    r: nn.Sequential(
-                        nn.LayerNorm(t.out_dim),
-                        nn.Dropout(dropout),
-                        nn.Linear(t.out_dim, embed_dim),
-                    )
-                    for r, t in towers.items()
-                }
-            )
-            init = torch.tensor(np.log(1.0 / temperature), dtype=torch.float32)
-            self.log_logit_scale = nn.Parameter(init, requires_grad=learn_temperature)
-            self.precision = precision
-            self.banks: dict = {}
-            self.row_items: dict = {}
-
-        def logit_scale(self) -> torch.Tensor:
-            return self.log_logit_scale.clamp(0.0, MAX_LOGIT_SCALE).exp()
-
-        def embed_arrays(self, role: str, arrays: list) -> torch.Tensor:
-            device = self.log_logit_scale.device
-            tower = self.towers[role]
-            inputs = tower.collate(arrays, device)
-            with autocast_context(device, self.precision):
-                pooled = self.suffixes[role](*inputs)
-                z = self.heads[role](pooled.float())
-            return torch.nn.functional.normalize(z.float(), dim=-1)
-
-        def embed_rows(self, role: str, rows: np.ndarray) -> torch.Tensor:
-            bank = self.banks[role]
-            items = self.row_items[role][rows]
-            if self.training and bank.n_views > 1:
-                views = torch.randint(bank.n_views, (len(items),)).numpy()
-            else:
-                views = np.zeros(len(items), dtype=np.int64)
-            return self.embed_arrays(role, bank.get(items, views))
-
-        def forward(self, rows: torch.Tensor):
-            idx = rows.detach().cpu().numpy().astype(np.int64)
-            return (
-                self.embed_rows("query", idx),
-                self.embed_rows("target", idx),
-                self.logit_scale(),
-            )
-
-    return TwoTowerNetwork
-
-
+@fill_doc
 class TwoTowerRetriever(BaseRetriever):
     """Fine-tune a text and an image encoder end to end for cross-modal search.
 
@@ -198,9 +139,7 @@ class TwoTowerRetriever(BaseRetriever):
         Seeds initialisation, batch order, views and the validation split.
     verbose : int, default=0
         skorch's per-epoch log when > 0.
-    search_index : {"exact", "faiss-flat", "faiss-ivf", "faiss-hnsw"} or index, \
-default="exact"
-        The index :meth:`index` builds.
+    {search_index_param}
     callbacks : list of skorch callbacks, default=None
         Extra skorch callbacks (e.g. :class:`skmm.model_selection.EpochPruning`).
 
@@ -226,8 +165,7 @@ default="exact"
         Epochs run.
     fit_times_ : dict
         Seconds spent on the frozen prefix and on training.
-    gallery_index_ : index
-        The gallery built by :meth:`index` (absent before).
+    {gallery_attr}
 
     Examples
     --------
@@ -284,10 +222,7 @@ default="exact"
         "device": "no_validation",
         "random_state": ["random_state"],
         "verbose": ["verbose"],
-        "search_index": [
-            StrOptions({"exact", "faiss-flat", "faiss-ivf", "faiss-hnsw"}),
-            HasMethods(["add", "search"]),
-        ],
+        "search_index": BaseRetriever._parameter_constraints["search_index"],
         "callbacks": [list, None],
     }
 
@@ -419,36 +354,6 @@ default="exact"
         roles = [self.query, self.target]
         return per_modality(value, name, default, roles, type(self).__name__)
 
-    def _column_of(self, X: Any, modality: str) -> tuple[list, str, list]:
-        """The raw cells of ``modality``'s column in ``X``."""
-        name = (self.columns or {}).get(modality, modality)
-        if hasattr(X, "iloc") and hasattr(X, "columns"):
-            if name not in X.columns:
-                raise ValueError(
-                    f"{type(self).__name__}: X has no column {name!r} for the "
-                    f"{modality!r} modality; its columns are "
-                    f"{[str(c) for c in X.columns]}. Pass columns={{{modality!r}: "
-                    "<column>}."
-                )
-            return list(X[name]), str(name), list(X.index)
-        if hasattr(X, "iloc"):  # a Series: that modality's cells only
-            return list(X), str(X.name if X.name is not None else name), list(X.index)
-        if isinstance(X, dict):
-            if name not in X:
-                raise ValueError(
-                    f"{type(self).__name__}: X has no key {name!r} for the "
-                    f"{modality!r} modality; its keys are {sorted(map(str, X))}."
-                )
-            cells = list(X[name])
-            return cells, str(name), list(range(len(cells)))
-        if isinstance(X, (list, tuple)):  # one modality's cells
-            return list(X), str(name), list(range(len(X)))
-        raise TypeError(
-            f"{type(self).__name__} takes a DataFrame of raw columns (texts, image "
-            f"cells), a dict of columns, or one modality's cells as a Series or "
-            f"list; got {type(X).__name__}."
-        )
-
     def _encoder_for(self, modality: str) -> Any:
         enc = getattr(self, modality)
         return _default_encoder(modality) if enc is None else clone(enc)
@@ -472,26 +377,11 @@ default="exact"
         -------
         self
         """
-        import torch
-
-        from skmm.finetune._towers import make_tower
-        from skmm.finetune._training import (
-            FinetuneNet,
-            InfoNCELoss,
-            ValidationMRR,
-            drop_banks,
-            prepare_column,
-        )
+        from skmm.finetune._training import prepare_column
         from skmm.utils._device import resolve_device
         from skmm.utils._seeding import seed_from
 
-        for attr in ("gallery_index_", "gallery_ids_", "gallery_modality_"):
-            self.__dict__.pop(attr, None)
-        if self.query == self.target:
-            raise ValueError(
-                f"query and target must be two different modalities, got "
-                f"{self.query!r} for both."
-            )
+        self._start_fit()
         if not (hasattr(X, "iloc") and hasattr(X, "columns")) and not isinstance(
             X, dict
         ):
@@ -505,13 +395,12 @@ default="exact"
         tower_lr = self._per_modality(self.tower_lr, "tower_lr", 3e-5)
         seed = seed_from(self.random_state)
         device = resolve_device(self.device)
-        owner = type(self).__name__
         t0 = time.perf_counter()
 
         cells, encoders = {}, {}
         n = None
         for role, m in roles.items():
-            c, name, rows = self._column_of(X, m)
+            c, name, rows = raw_column(X, m, self.columns, type(self).__name__)
             if n is not None and len(c) != n:
                 raise ValueError("The query and target columns differ in length.")
             n = len(c)
@@ -536,25 +425,14 @@ default="exact"
         rows_ok = np.flatnonzero(complete)
         if rows_ok.size < 2:
             raise ValueError(
-                f"Found n_samples = {rows_ok.size} complete pair(s), but {owner} "
-                "needs at least 2 rows holding both the query and the target."
+                f"Found n_samples = {rows_ok.size} complete pair(s), but "
+                f"{type(self).__name__} needs at least 2 rows holding both the "
+                "query and the target."
             )
         groups = self._groups(y, prepared, rows_ok, n)
-        train_rows, valid_rows = self._split(groups, seed)
+        rows = validation_split(groups, self.validation_fraction, seed)
 
-        towers = {}
-        for role, m in roles.items():
-            towers[role] = make_tower(
-                encoders[m],
-                unfreeze[m],
-                lora=lora[m],
-                augment_views=self.augment_views if m == "image" else 0,
-                augment_flip=self.augment_flip,
-                # views are fixed per item (not per fit), so every fit, fold
-                # and trial shares them; random_state picks views per epoch
-                seed=0,
-                owner=owner,
-            )
+        towers = build_towers(self, encoders, unfreeze, lora, self.augment_views)
         self.encoders_ = encoders
         self._unfreeze_spec = unfreeze
         self.unfreeze_ = {m: towers[r].n_trainable for r, m in roles.items()}
@@ -562,160 +440,19 @@ default="exact"
         self.embed_dim_ = int(self.embed_dim)
         self.n_pairs_ = int(rows_ok.size)
 
-        banks = self._banks(towers, prepared)
-        t_prefix = time.perf_counter() - t0
-
-        module_cls = _network_cls()
-        with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
-            torch.manual_seed(seed)
-            module = module_cls(
-                towers,
-                self.embed_dim,
-                self.temperature,
-                self.learn_temperature,
-                self.precision,
-                self.dropout,
-            )
-            module.banks = banks
-            module.row_items = {r: prepared[r].row_item for r in roles}
-            module.to(device)
-            callbacks = []
-            validation = None
-            if valid_rows.size:
-
-                def embed_valid(role: str) -> np.ndarray:
-                    return np.concatenate(
-                        [
-                            module.embed_rows(role, valid_rows[s : s + 512])
-                            .cpu()
-                            .numpy()
-                            for s in range(0, valid_rows.size, 512)
-                        ]
-                    )
-
-                validation = ValidationMRR(
-                    embed_valid,
-                    ("query", "target"),
-                    groups[valid_rows],
-                    self.patience,
-                )
-                callbacks.append(("validation_mrr", validation))
-            callbacks += list(self.callbacks or [])
-            param_groups = [
-                (f"suffixes.{role}.*", {"lr": float(tower_lr[m])})
-                for role, m in roles.items()
-            ]
-            net = FinetuneNet(
-                module=module,
-                criterion=InfoNCELoss,
-                criterion__hard_negatives=self.hard_negatives,
-                optimizer=torch.optim.AdamW,
-                optimizer__param_groups=param_groups,
-                optimizer__weight_decay=self.weight_decay,
-                lr=self.lr,
-                max_epochs=self.max_epochs,
-                batch_size=self.batch_size,
-                accumulate=self.accumulate,
-                iterator_train__shuffle=True,
-                iterator_train__drop_last=train_rows.size > self.batch_size,
-                train_split=None,
-                callbacks=callbacks or None,
-                device=str(device),
-                verbose=self.verbose,
-            )
-            # set before training: per-epoch callbacks embed with the net
-            self.net_ = net
-            t1 = time.perf_counter()
-            net.fit(train_rows.astype(np.int64), groups[train_rows])
-        module.eval()
-        self.temperature_ = float(1.0 / module.logit_scale().item())
-        self.loss_curve_ = [float(v) for v in net.history[:, "train_loss"]]
-        self.validation_curve_ = (
-            [float(v) for v in net.history[:, "valid_mrr"]] if validation else []
+        banks = prefix_banks(self, towers, prepared)
+        self.fit_times_ = {"prefix": float(time.perf_counter() - t0)}
+        row_items = {r: prepared[r].row_item for r in roles}
+        train_network(
+            self, towers, banks, row_items, groups, rows, tower_lr, seed, device
         )
-        self.best_epoch_ = (
-            int(validation.best_epoch_) if validation else len(self.loss_curve_)
-        )
-        self.n_iter_ = len(net.history)
-        self.fit_times_ = {
-            "prefix": float(t_prefix),
-            "train": float(time.perf_counter() - t1),
-        }
-        drop_banks(module)  # the training rows' prefixes: not kept
         return self
 
     def _groups(
         self, y: Any, prepared: dict, rows_ok: np.ndarray, n: int
     ) -> np.ndarray:
         """Integer group codes per row (-1 outside ``rows_ok``)."""
-        groups = np.full(n, -1, dtype=np.int64)
-        if y is not None:
-            y = np.asarray(y)
-            if y.ndim == 2 and y.shape[1] == 1:
-                y = y.ravel()
-            if y.shape[0] != n:
-                raise ValueError(f"y has {y.shape[0]} entries but X has {n} rows.")
-            _, codes = np.unique(y[rows_ok], return_inverse=True)
-            groups[rows_ok] = codes
-            return groups
-        # rows sharing an identical text or image are positives of each other
-        parent = np.arange(n)
-
-        def find(i: int) -> int:
-            while parent[i] != i:
-                parent[i] = parent[parent[i]]
-                i = parent[i]
-            return i
-
-        for role in ("query", "target"):
-            first: dict = {}
-            for r in rows_ok:
-                item = int(prepared[role].row_item[r])
-                if item in first:
-                    a, b = find(r), find(first[item])
-                    if a != b:
-                        parent[a] = b
-                else:
-                    first[item] = r
-        roots = np.array([find(r) for r in rows_ok])
-        _, codes = np.unique(roots, return_inverse=True)
-        groups[rows_ok] = codes
-        return groups
-
-    def _split(self, groups: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
-        rows = np.flatnonzero(groups >= 0)
-        uniq = np.unique(groups[rows])
-        n_valid = int(round(self.validation_fraction * uniq.size))
-        if self.validation_fraction == 0 or n_valid < 2 or uniq.size - n_valid < 2:
-            return rows, np.empty(0, dtype=np.int64)
-        rng = np.random.default_rng(seed)
-        held = set(rng.permutation(uniq)[:n_valid].tolist())
-        is_valid = np.array([g in held for g in groups[rows]])
-        return rows[~is_valid], rows[is_valid]
-
-    def _banks(self, towers: dict, prepared: dict) -> dict:
-        from tqdm.auto import tqdm
-
-        from skmm.finetune._training import TowerBank
-
-        banks = {}
-        total = sum(len(prepared[r].items) * t.n_views for r, t in towers.items())
-        with tqdm(
-            total=total,
-            desc=f"{type(self).__name__}: frozen prefix",
-            unit="item",
-            disable=not self.verbose,
-            leave=False,
-        ) as bar:
-            for role, tower in towers.items():
-                banks[role] = TowerBank(
-                    tower,
-                    prepared[role],
-                    n_views=tower.n_views,
-                    cache=self.cache_prefix,
-                    progress=bar,
-                )
-        return banks
+        return row_groups(y, prepared, rows_ok, n)
 
     # ------------------------------------------------------------ embedding
     def _module(self) -> Any:
@@ -740,9 +477,7 @@ default="exact"
             Missing (or, with the encoder's ``on_error="nan"``, unreadable)
             cells give NaN rows.
         """
-        import torch
-
-        from skmm.finetune._training import TowerBank, prepare_column
+        from skmm.finetune._training import prepare_column
 
         check_is_fitted(self, "encoders_")
         modality = self.query if modality is None else modality
@@ -754,24 +489,12 @@ default="exact"
             )
         role = "query" if modality == self.query else "target"
         module = self._module()
-        tower = module.towers[role]
-        cells, name, rows = self._column_of(X, modality)
+        cells, name, rows = raw_column(X, modality, self.columns, type(self).__name__)
         col = prepare_column(self.encoders_[modality], cells, name, rows)
         out = np.full((len(cells), self.embed_dim_), np.nan, dtype=np.float32)
         if not col.items:
             return out
-        bank = TowerBank(tower, col, n_views=1, cache=self.cache_prefix)
-        was = module.training
-        module.eval()
-        z = np.empty((len(col.items), self.embed_dim_), dtype=np.float32)
-        try:
-            with torch.no_grad():
-                for start in range(0, len(col.items), 256):
-                    idx = np.arange(start, min(start + 256, len(col.items)))
-                    arrays = bank.get(idx, np.zeros(idx.size, dtype=np.int64))
-                    z[idx] = module.embed_arrays(role, arrays).cpu().numpy()
-        finally:
-            module.train(was)
+        z = embed_items(module, role, col, dim=self.embed_dim_, cache=self.cache_prefix)
         ok = col.row_item >= 0
         out[ok] = z[col.row_item[ok]]  # the heads' outputs are unit vectors
         return out
@@ -788,35 +511,15 @@ default="exact"
 
     def _restore(self) -> Any:
         """Rebuild the towers from the base weights, then load the tuned delta."""
-        from skmm.finetune._towers import make_tower
         from skmm.finetune._training import RestoredNet, load_delta, restore_device
 
         blob = self.__dict__.get("_tuned_delta")
         if blob is None:
             check_is_fitted(self, "net_")
         device = restore_device(self.device, type(self).__name__)
-        roles = {"query": self.query, "target": self.target}
         lora = self._per_modality(self.lora, "lora", {})
-        towers = {
-            role: make_tower(
-                self.encoders_[m],
-                self._unfreeze_spec[m],
-                lora=lora[m],
-                augment_views=0,
-                augment_flip=self.augment_flip,
-                seed=0,
-                owner=type(self).__name__,
-            )
-            for role, m in roles.items()
-        }
-        module = _network_cls()(
-            towers,
-            self.embed_dim_,
-            self.temperature,
-            self.learn_temperature,
-            self.precision,
-            self.dropout,
-        )
+        towers = build_towers(self, self.encoders_, self._unfreeze_spec, lora, 0)
+        module = new_network(self, towers, self.embed_dim_)
         load_delta(module, blob)
         module.to(device).eval()
         net = RestoredNet(module, device)

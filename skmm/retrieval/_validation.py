@@ -1,4 +1,5 @@
-"""Input checks shared by the retrievers: modality blocks and missing rows."""
+"""Input checks shared by the retrievers: modality blocks, raw columns and
+missing rows."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 import numpy as np
 from sklearn.utils import check_array
 
-__all__ = ["MissingModalityWarning", "select_block"]
+__all__ = ["MissingModalityWarning", "raw_column", "select_block"]
 
 
 class MissingModalityWarning(UserWarning):
@@ -84,3 +85,41 @@ def select_block(
 def missing_rows(block: np.ndarray) -> np.ndarray:
     """Rows with a NaN anywhere in the block count as missing the modality."""
     return np.isnan(block).any(axis=1)
+
+
+def raw_column(
+    X: Any, modality: str, columns: dict | None, estimator_name: str
+) -> tuple[list, str, list]:
+    """The raw cells of ``modality``'s column, its name and the row labels.
+
+    ``X`` is a DataFrame or a dict of columns (``columns`` maps the modality
+    to its column; the modality's own name by default), or one modality's
+    cells as a Series, list or tuple.
+    """
+    name = (columns or {}).get(modality, modality)
+    if hasattr(X, "iloc") and hasattr(X, "columns"):
+        if name not in X.columns:
+            raise ValueError(
+                f"{estimator_name}: X has no column {name!r} for the "
+                f"{modality!r} modality; its columns are "
+                f"{[str(c) for c in X.columns]}. Pass columns={{{modality!r}: "
+                "<column>}."
+            )
+        return list(X[name]), str(name), list(X.index)
+    if hasattr(X, "iloc"):  # a Series: that modality's cells only
+        return list(X), str(X.name if X.name is not None else name), list(X.index)
+    if isinstance(X, dict):
+        if name not in X:
+            raise ValueError(
+                f"{estimator_name}: X has no key {name!r} for the "
+                f"{modality!r} modality; its keys are {sorted(map(str, X))}."
+            )
+        cells = list(X[name])
+        return cells, str(name), list(range(len(cells)))
+    if isinstance(X, (list, tuple)):  # one modality's cells
+        return list(X), str(name), list(range(len(X)))
+    raise TypeError(
+        f"{estimator_name} takes a DataFrame of raw columns (texts, image "
+        f"cells), a dict of columns, or one modality's cells as a Series or "
+        f"list; got {type(X).__name__}."
+    )
