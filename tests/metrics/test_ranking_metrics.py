@@ -238,7 +238,7 @@ def test_queries_without_relevant_items_are_left_out_with_a_warning():
 
 
 def test_large_gallery_is_chunked_over_queries(monkeypatch):
-    import skmm.metrics._ranking as ranking
+    import skmm.metrics._ranking_inputs as ranking
 
     rng = np.random.default_rng(0)
     S = rng.normal(size=(23, 30))
