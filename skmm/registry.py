@@ -269,6 +269,8 @@ encoders = Registry(
         "logmel": "skmm.audio:LogMelEncoder",
         "audio-hf": "skmm.audio:HFAudioEncoder",
         "speaker": "skmm.audio:SpeakerEncoder",
+        # video
+        "video": "skmm.video:VideoEncoder",
     },
 )
 """Encoders: text, image and audio transformers."""
