@@ -8,6 +8,7 @@ __all__ = [
     "InvalidItemError",
     "InvalidItemWarning",
     "MissingDependencyError",
+    "MissingModalityWarning",
     "MissingModelError",
 ]
 
@@ -74,6 +75,12 @@ class CacheWarning(UserWarning):
 
 class InvalidItemWarning(UserWarning):
     """Some items could not be encoded and were replaced by NaN rows."""
+
+
+class MissingModalityWarning(UserWarning):
+    """Rows whose query or target modality is missing were left out (of a
+    retriever's fit or of a retrieval score); also
+    ``skmm.retrieval.MissingModalityWarning``."""
 
 
 class MissingDependencyError(ImportError):

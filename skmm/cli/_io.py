@@ -113,7 +113,7 @@ def _head(path: Path, n: int = 1024) -> bytes:
 
 def _not_text(path: Path, exc: UnicodeDecodeError, expected: str) -> InvalidFileError:
     """A file that does not decode: another format, or a line of other bytes."""
-    from skmm.retrieval._index import _file_kind
+    from skmm.retrieval._index_file import _file_kind
 
     kind = _file_kind(_head(path))
     if kind != "text":
@@ -164,7 +164,7 @@ _ARCHIVE_MAGIC = {".parquet": b"PAR1", ".pq": b"PAR1", ".npz": b"PK"}
 
 
 def _archive_error(path: Path, exc: Exception, expected: str) -> InvalidFileError:
-    from skmm.retrieval._index import _file_kind
+    from skmm.retrieval._index_file import _file_kind
 
     head = _head(path)
     if not head:
@@ -357,7 +357,7 @@ def load_joblib(path: Path, expected: str) -> Any:
     except (FileNotFoundError, IsADirectoryError, PermissionError):
         raise
     except Exception as exc:  # UnpicklingError, EOFError, ValueError, KeyError, ...
-        from skmm.retrieval._index import _file_kind
+        from skmm.retrieval._index_file import _file_kind
 
         kind = _file_kind(_head(path))
         problem = (

@@ -114,7 +114,7 @@ def retrieval_score(
     keep = np.isfinite(Q).all(axis=1) & np.isfinite(G).all(axis=1)
     n_drop = int((~keep).sum())
     if n_drop:
-        from skmm.retrieval._validation import MissingModalityWarning
+        from skmm.exceptions import MissingModalityWarning
 
         warnings.warn(
             f"{n_drop} of {keep.size} rows miss the {query!r} or the {target!r} "

@@ -20,10 +20,8 @@ from typing import Any, ClassVar
 import numpy as np
 from sklearn.base import BaseEstimator
 
-# _file_kind: skmm.cli imports it from here
-from skmm.retrieval._index_file import (  # noqa: F401
+from skmm.retrieval._index_file import (
     _bad_index,
-    _file_kind,
     _read_index_file,
     write_index_file,
 )

@@ -9,11 +9,11 @@ from typing import Any
 import numpy as np
 from sklearn.utils import check_array
 
+from skmm.exceptions import MissingModalityWarning
+
 __all__ = ["MissingModalityWarning", "raw_column", "select_block"]
 
 
-class MissingModalityWarning(UserWarning):
-    """Rows whose query or target modality is missing were left out."""
 
 
 def select_block(
