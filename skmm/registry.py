@@ -269,6 +269,7 @@ encoders = Registry(
         "logmel": "skmm.audio:LogMelEncoder",
         "audio-hf": "skmm.audio:HFAudioEncoder",
         "speaker": "skmm.audio:SpeakerEncoder",
+        "whisper": "skmm.audio:WhisperEncoder",
         # video
         "video": "skmm.video:VideoEncoder",
     },
