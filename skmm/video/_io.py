@@ -97,8 +97,9 @@ def uniform_indices(n_total: int, n_frames: int) -> np.ndarray:
     >>> uniform_indices(2, 4).tolist()
     [0, 0, 1, 1]
     """
-    centres = (np.arange(n_frames) + 0.5) * (n_total / n_frames)
-    return np.minimum(np.floor(centres), n_total - 1).astype(np.int64)
+    # exact integer arithmetic: floor((i + 1/2) * n_total / n_frames)
+    centres = (2 * np.arange(n_frames, dtype=np.int64) + 1) * n_total
+    return np.minimum(centres // (2 * n_frames), n_total - 1)
 
 
 @dataclass
@@ -164,6 +165,12 @@ def _video_stream(container: Any, label: str) -> Any:
         raise ValueError(f"{label} has no video stream (streams: {', '.join(kinds)})")
     stream = container.streams.video[0]
     if stream.codec_context is None:
+        if not stream.frames:
+            raise ValueError(
+                f"{label}: its video stream names no codec PyAV's FFmpeg can "
+                "decode: a truncated or corrupt file (header cut short), or an "
+                "unsupported codec"
+            )
         raise ValueError(
             f"{label}: the video codec is not supported (no decoder for it in "
             "PyAV's bundled FFmpeg); re-encode it, e.g. to H.264"
