@@ -50,7 +50,8 @@ class Report:
     """Build a report folder: ``index.html`` plus the figures it shows.
 
     Add sections in order with :meth:`add_text`, :meth:`add_table`,
-    :meth:`add_figure` and :meth:`add_gallery`, then :meth:`write` the page.
+    :meth:`add_figure`, :meth:`add_gallery` and :meth:`add_audio`, then
+    :meth:`write` the page.
     Figures are copied into ``folder/figures/`` (files already inside the
     folder stay where they are) and referenced by relative paths; the CSS is
     inline and nothing is loaded from the network, so the folder opens
@@ -268,6 +269,56 @@ class Report:
                 )
             rel = self._place(source)
         self._figure_section(rel, caption, alt)
+        return self
+
+    def add_audio(
+        self,
+        audio: str | Path | Any,
+        caption: str | None = None,
+        *,
+        alt: str | None = None,
+        rate: int | None = None,
+    ) -> Report:
+        """Add a playable audio clip (an ``<audio controls>`` player).
+
+        Parameters
+        ----------
+        audio : path or array-like
+            An audio file a browser plays (wav, ogg, mp3, flac, m4a, webm),
+            copied into ``folder/figures/`` like a figure; or a 1-D waveform
+            in [-1, 1], written there as a 16-bit WAV (``audio-<n>.wav``).
+        caption : str, optional
+            Shown under the player (inline Markdown).
+        alt : str, optional
+            The player's title and its fallback link text (default: the
+            caption, else the file name).
+        rate : int, optional
+            Sampling rate in Hz; needed for a waveform.
+
+        Returns
+        -------
+        self : Report
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> import numpy as np
+        >>> from skmm.report import Report
+        >>> silence = np.zeros(800)
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     report = Report(tmp).add_audio(silence, "A <quiet> clip", rate=8000)
+        ...     print(report.sections[-1])
+        <figure class="audio">
+        <audio controls preload="metadata" title="A &lt;quiet&gt; clip">
+        <source src="figures/audio-1.wav" type="audio/wav">
+        <a href="figures/audio-1.wav">A &lt;quiet&gt; clip</a>
+        </audio>
+        <figcaption>A &lt;quiet&gt; clip</figcaption>
+        </figure>
+        """
+        from skmm.report._audio import audio_section
+
+        self.sections.append(audio_section(self, audio, caption, alt, rate))
         return self
 
     def add_gallery(
