@@ -148,6 +148,7 @@ def test_fetch_all(mf_home, fx, data_home):
     fx.tuxpaint_sources(data_home / "downloads")
     fx.emoji_sources(data_home / "downloads")
     fx.espeak_sources(data_home / "downloads")
+    fx.sample_videos_sources(data_home / "downloads")
     with pytest.warns(UserWarning) if not fx.has_cairosvg() else nullcontext():
         assert skd.fetch("all", verbose=False) == data_home
     for name in skd.list_datasets():
