@@ -8,10 +8,14 @@
    contrastive retriever on frozen embeddings, and ``TwoTowerRetriever``
    fine-tuning MiniLM and MobileNetV2 themselves; a Recall@1/5/10 table and
    a gallery of the fine-tuned retriever's results.
-4. **Fusion search**: ``FusionSearchCV`` over the fusion strategies for the
+4. **Spoken queries**: four of Tux Paint's recorded descriptions,
+   transcribed by ``SpeechTranscriber`` and searched among the stamp
+   captions with MiniLM, each playable in the report (skipped with a note
+   without the ``tuxpaint`` data set or the ``speech`` extra).
+5. **Fusion search**: ``FusionSearchCV`` over the fusion strategies for the
    emoji group (9 classes), grouped folds by concept, Optuna's embedded
    SQLite storage in the report folder (a rerun resumes the study).
-5. **Comparison**: ``compare_models`` of the best fusion model, the same
+6. **Comparison**: ``compare_models`` of the best fusion model, the same
    strategy fine-tuning MobileNetV2's last blocks (``encoders=``), and
    logistic regressions on the text, the image and both (same folds,
    corrected t-test); a box plot of the fold scores.  The summary says which
@@ -20,9 +24,10 @@
 Everything lands in a report folder (``index.html`` + PNG figures).
 
 Each step has its module: ``_data`` (loading and encoding), ``_retrieval``,
-``_fusion`` (search and comparison) and ``_page`` (the verdict and the
-report page, built with :class:`skmm.report.Report`); ``_pipeline`` runs
-them in order and ``_console`` prints their tables.
+``_audio`` (the spoken queries), ``_fusion`` (search and comparison) and
+``_page`` (the verdict and the report page, built with
+:class:`skmm.report.Report`); ``_pipeline`` runs them in order and
+``_console`` prints their tables.
 """
 
 from skmm.demo._pipeline import run_demo

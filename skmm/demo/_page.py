@@ -60,8 +60,8 @@ def write_report(out: Path, r: Mapping[str, Any]) -> Path:
     r : mapping
         What :func:`~skmm.demo.run_demo` gathered: ``quick``, ``n_concepts``,
         ``seconds``, ``verdict``, ``enc_rows``, ``cache``, ``retrieval``,
-        ``gallery``, ``search``, ``search_rows``, ``search_figures``,
-        ``comparison`` and ``timings``.
+        ``gallery``, ``audio`` (optional), ``search``, ``search_rows``,
+        ``search_figures``, ``comparison`` and ``timings``.
 
     Returns
     -------
@@ -70,6 +70,7 @@ def write_report(out: Path, r: Mapping[str, Any]) -> Path:
     """
     import pandas as pd
 
+    from skmm.demo._audio import audio_report
     from skmm.report import Report
 
     rep = Report(out, title="skmm demo: emoji names and pictures")
@@ -112,6 +113,8 @@ def write_report(out: Path, r: Mapping[str, Any]) -> Path:
             f"{found} of {len(ranks)} queries)"
         ),
     )
+    if "audio" in r:
+        audio_report(rep, r["audio"])
     columns = ["fusion", "lr", "hidden", "knobs", "accuracy", "state"]
     rep.add_table(
         _rows_frame(r["search_rows"], columns),

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from skmm.demo._audio import audio_queries
 from skmm.demo._console import Steps
 from skmm.demo._data import encode_concepts, fusion_table, load_concepts, raw_table
 from skmm.demo._fusion import compare_to_baselines, search_fusions
@@ -19,6 +20,7 @@ __all__ = ["run_demo"]
 # what run_demo returns, in this order
 _RESULTS = (
     "retrieval",
+    "audio",
     "search",
     "comparison",
     "cache",
@@ -59,7 +61,7 @@ def run_demo(
     out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     t_start = time.perf_counter()
-    steps = Steps(5)
+    steps = Steps(6)
     device = "CUDA" if torch.cuda.is_available() else "CPU"
     print(
         f"skmm demo{' --quick' if quick else ''}: emoji names and pictures, "
@@ -84,6 +86,9 @@ def run_demo(
         concepts, text, noto_img, om_img, seed, quick, noto, openmoji
     )
     r["gallery"] = draw_gallery(out, sims, test, noto, seed)
+
+    steps.start("audio: spoken Tux Paint descriptions -> stamp captions")
+    r["audio"] = audio_queries(seed)
 
     steps.start("fusion search: FusionSearchCV over the fusion strategies")
     X = fusion_table(text, noto_img, om_img)
