@@ -63,11 +63,26 @@ def _hit_rate(texts: list[str], captions: list[str] | None) -> float:
     return float(np.mean(hits))
 
 
+_HEADER = (
+    "beam  faster-whisper clips/s  skmm clips/s  ratio  RTF (skmm)  "
+    "key word found  same text"
+)
+
+
+def _format_row(row: tuple) -> str:
+    beam, c_direct, c_skmm, ratio, rtf, hit, same = row
+    return (
+        f"{beam:<5} {c_direct:<23.2f} {c_skmm:<13.2f} {ratio:<6.3f} "
+        f"{rtf:<11.4f} {hit:<15.3f} {same:.3f}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--beam-sizes", type=int, nargs="+", default=[1, 5])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--n", type=int, default=None, help="first n clips only")
     args = parser.parse_args()
 
     from faster_whisper import WhisperModel
@@ -75,6 +90,9 @@ def main() -> None:
     from skmm.audio import SpeechTranscriber
 
     waves, captions, what = _clips()
+    if args.n is not None:
+        waves = waves[: args.n]
+        captions = None if captions is None else captions[: args.n]
     seconds = sum(len(w) for w in waves) / RATE
     print(f"{len(waves)} clips, {seconds:.1f} s of audio: {what}")
     print(f"device {args.device}, os.cpu_count() {os.cpu_count()}")
@@ -121,20 +139,12 @@ def main() -> None:
                 same,
             )
         )
-        if captions is not None:
-            for cap, text in list(zip(captions, ours))[:3]:
-                print(f"  beam {beam}: {cap!r} -> {text!r}")
+        print(_HEADER + "\n" + _format_row(rows[-1]), flush=True)
 
     print()
-    print(
-        "beam  faster-whisper clips/s  skmm clips/s  ratio  RTF (skmm)  "
-        "key word found  same text"
-    )
-    for beam, c_direct, c_skmm, ratio, rtf, hit, same in rows:
-        print(
-            f"{beam:<5} {c_direct:<23.2f} {c_skmm:<13.2f} {ratio:<6.3f} "
-            f"{rtf:<11.4f} {hit:<15.3f} {same:.3f}"
-        )
+    print(_HEADER)
+    for row in rows:
+        print(_format_row(row))
 
 
 if __name__ == "__main__":
