@@ -198,7 +198,7 @@ def load_spoken_emoji(
     synthesised by Debian's ``espeak-ng`` into the data home.  Join with
     :func:`skmm.datasets.load_emoji` on ``concept_id`` for the drawings.
     Run ``skmm.datasets.fetch("spoken_emoji")`` first (it builds the emoji
-    data set too when absent; the synthesis took about 30 s on 2 cores).
+    data set too when absent; the synthesis took 10 s on 2 cores).
 
     Parameters
     ----------
@@ -225,7 +225,7 @@ def load_spoken_emoji(
     >>> from skmm.datasets import load_spoken_emoji
     >>> clips = load_spoken_emoji()  # doctest: +SKIP
     >>> clips.loc[0, ["concept_id", "name", "voice"]].tolist()  # doctest: +SKIP
-    ['1F600', 'grinning face', 'en-gb+f2']
+    ['1F600', 'grinning face', 'en-gb-scotland+m1']
     """
     folder = dataset_folder("spoken_emoji", data_home)
     clips = pd.read_csv(
