@@ -31,7 +31,6 @@ listed in ``skmm.metrics.__all__``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -40,28 +39,22 @@ from skmm.metrics._ranking_inputs import _check_ranking
 
 # the ranking rule every metric uses, exported with them
 from skmm.metrics._ranking_inputs import rank_gallery as rank_gallery
+from skmm.utils._docs import fill_doc
 
-# the Parameters entries every metric shares (see _shares_inputs_doc)
-_INPUTS_DOC = """\
-    scores : array-like of shape (n_queries, n_gallery), optional
-        Similarity scores, higher is better.  Give this or ``indices``.
-    relevant : array-like of bool, shape (n_queries, n_gallery), optional
-        ``relevant[i, j]`` says gallery item ``j`` is relevant to query ``i``.
-    query_labels, gallery_labels : array-like, optional
-        Relevant means equal labels.  Without ``relevant`` and labels, query
-        ``i``'s only relevant item is gallery item ``i``.
-    indices : array-like of int, shape (n_queries, n_ranked), optional
-        Ranked gallery indices, best first (``search``'s first output);
-        ``-1`` is "no result".
-"""
-
-
-def _shares_inputs_doc(metric: Callable) -> Callable:
-    """Put the shared input parameters in place of ``metric``'s
-    ``{inputs}`` line."""
-    if metric.__doc__:  # None under python -OO
-        metric.__doc__ = metric.__doc__.replace("    {inputs}\n", _INPUTS_DOC)
-    return metric
+# the Parameters entries every metric shares: its ``{inputs}`` line
+_RANKING_DOCS = {
+    "inputs": """\
+scores : array-like of shape (n_queries, n_gallery), optional
+    Similarity scores, higher is better.  Give this or ``indices``.
+relevant : array-like of bool, shape (n_queries, n_gallery), optional
+    ``relevant[i, j]`` says gallery item ``j`` is relevant to query ``i``.
+query_labels, gallery_labels : array-like, optional
+    Relevant means equal labels.  Without ``relevant`` and labels, query
+    ``i``'s only relevant item is gallery item ``i``.
+indices : array-like of int, shape (n_queries, n_ranked), optional
+    Ranked gallery indices, best first (``search``'s first output);
+    ``-1`` is "no result"."""
+}
 
 
 def _first_rank(hits: np.ndarray) -> np.ndarray:
@@ -72,7 +65,7 @@ def _first_rank(hits: np.ndarray) -> np.ndarray:
 
 
 # ---------------------------------------------------------------- metrics
-@_shares_inputs_doc
+@fill_doc(_RANKING_DOCS)
 def recall_at_k(
     scores: Any = None,
     relevant: Any = None,
@@ -117,7 +110,7 @@ def recall_at_k(
     return r.average(lambda hits, n: hits[:, : r.k].any(axis=1), "recall_at_k")
 
 
-@_shares_inputs_doc
+@fill_doc(_RANKING_DOCS)
 def true_recall_at_k(
     scores: Any = None,
     relevant: Any = None,
@@ -161,7 +154,7 @@ def true_recall_at_k(
     return r.average(found, "true_recall_at_k")
 
 
-@_shares_inputs_doc
+@fill_doc(_RANKING_DOCS)
 def mean_reciprocal_rank(
     scores: Any = None,
     relevant: Any = None,
@@ -201,7 +194,7 @@ def mean_reciprocal_rank(
     return r.average(lambda hits, n: 1.0 / _first_rank(hits), "mean_reciprocal_rank")
 
 
-@_shares_inputs_doc
+@fill_doc(_RANKING_DOCS)
 def median_rank(
     scores: Any = None,
     relevant: Any = None,
@@ -239,7 +232,7 @@ def median_rank(
     return r.average(lambda hits, n: _first_rank(hits), "median_rank", how=np.median)
 
 
-@_shares_inputs_doc
+@fill_doc(_RANKING_DOCS)
 def mean_average_precision(
     scores: Any = None,
     relevant: Any = None,
@@ -288,7 +281,7 @@ def mean_average_precision(
     return r.average(average_precision, "mean_average_precision")
 
 
-@_shares_inputs_doc
+@fill_doc(_RANKING_DOCS)
 def ndcg_at_k(
     scores: Any = None,
     relevant: Any = None,

@@ -13,7 +13,7 @@ from sklearn.utils import check_consistent_length
 
 from skmm.compose._blocks import resolve_modalities
 from skmm.metrics._scorer import retrieval_score
-from skmm.retrieval._docs import fill_doc
+from skmm.retrieval._docs import RETRIEVER_DOCS
 from skmm.retrieval._exact_index import ExactIndex
 from skmm.retrieval._faiss_index import FaissIndex
 from skmm.retrieval._index import BaseIndex
@@ -22,6 +22,7 @@ from skmm.retrieval._validation import (
     missing_rows,
     select_block,
 )
+from skmm.utils._docs import fill_doc
 from skmm.utils._sklearn_compat import (
     HasMethods,
     StrOptions,
@@ -96,7 +97,7 @@ class StandardizedBlocks:
         return (block - self.x_mean_[modality]) / self.x_scale_[modality]
 
 
-@fill_doc
+@fill_doc(RETRIEVER_DOCS)
 class BaseRetriever(BaseEstimator):
     """Base class of skmm's cross-modal retrievers.
 

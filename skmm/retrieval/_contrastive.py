@@ -8,15 +8,16 @@ from typing import Any, ClassVar
 import numpy as np
 
 from skmm.retrieval._base import BaseRetriever, StandardizedBlocks, skorch_params
-from skmm.retrieval._docs import fill_doc
+from skmm.retrieval._docs import RETRIEVER_DOCS
 from skmm.utils._device import resolve_device
+from skmm.utils._docs import fill_doc
 from skmm.utils._seeding import seed_from
 from skmm.utils._sklearn_compat import Interval, _fit_context
 
 __all__ = ["ContrastiveRetriever"]
 
 
-@fill_doc
+@fill_doc(RETRIEVER_DOCS)
 class ContrastiveRetriever(StandardizedBlocks, BaseRetriever):
     """Two projection towers trained with symmetric InfoNCE (CLIP's loss).
 

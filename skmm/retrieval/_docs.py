@@ -1,20 +1,15 @@
-"""The docstring entries the retrievers share, written once.
+"""The docstring fragments the retrievers share, written once.
 
-A retriever's docstring names a shared entry by a line holding only
-``{name}`` (indented like the entries around it); :func:`fill_doc` puts the
-text in its place, on the class and on the methods it defines, so help(),
-Sphinx and the doctests read the full docstring.
+A retriever's docstring names one by a line holding only ``{name}``;
+:func:`skmm.utils._docs.fill_doc` (``@fill_doc(RETRIEVER_DOCS)``) puts the
+text in its place at import, on the class and on the methods it defines.
 """
 
 from __future__ import annotations
 
-import re
-import textwrap
-from typing import Any, TypeVar
+__all__ = ["RETRIEVER_DOCS"]
 
-T = TypeVar("T")
-
-SHARED_DOCS = {
+RETRIEVER_DOCS = {
     "block_params": """\
 query : str, default="text"
     Modality of the queries at fit (the block whose rows describe the
@@ -53,36 +48,3 @@ X : DataFrame or array-like of shape (n_samples, n_features)
     ``modality__feature`` column names, or from ``modalities``).
     Rows missing either (NaN) are left out with a warning.""",
 }
-
-_PLACEHOLDER = re.compile(r"^([ \t]*)\{(\w+)\}\n", re.M)
-
-
-def _fill(doc: str | None, entries: dict[str, str]) -> str | None:
-    if not doc:  # None under python -OO
-        return doc
-
-    def entry(match: re.Match) -> str:
-        indent, name = match.groups()
-        if name not in entries:
-            return match.group(0)
-        return textwrap.indent(entries[name], indent) + "\n"
-
-    return _PLACEHOLDER.sub(entry, doc)
-
-
-def fill_doc(cls: T | None = None, /, **extra: str) -> Any:
-    """Put the shared entries in the docstrings of ``cls`` and its methods.
-
-    Used as ``@fill_doc``, or as ``@fill_doc(name=text, ...)`` to add
-    entries of one module's own.
-    """
-    entries = {**SHARED_DOCS, **extra}
-
-    def fill(cls: T) -> T:
-        cls.__doc__ = _fill(cls.__doc__, entries)
-        for value in vars(cls).values():
-            if callable(value) and getattr(value, "__doc__", None):
-                value.__doc__ = _fill(value.__doc__, entries)
-        return cls
-
-    return fill if cls is None else fill(cls)

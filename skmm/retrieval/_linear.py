@@ -9,7 +9,8 @@ import numpy as np
 from scipy import linalg
 
 from skmm.retrieval._base import BaseRetriever, StandardizedBlocks
-from skmm.retrieval._docs import SHARED_DOCS, fill_doc
+from skmm.retrieval._docs import RETRIEVER_DOCS
+from skmm.utils._docs import fill_doc
 from skmm.utils._sklearn_compat import Interval, _fit_context
 
 __all__ = ["CCARetriever", "PLSRetriever", "RidgeRetriever"]
@@ -21,17 +22,16 @@ scale : bool, default=True
     Standardise each block's features before fitting (means and
     standard deviations of the training rows).""",
     "linear_attrs": """\
+{fitted_attrs}
 weights_ : dict
     Modality -> ``(width, embed_dim_)`` projection of the standardised
     block.
-"""
-    + SHARED_DOCS["scaling_attrs"]
-    + "\n"
-    + SHARED_DOCS["gallery_attr"],
+{scaling_attrs}
+{gallery_attr}""",
 }
 
 
-@fill_doc
+@fill_doc(RETRIEVER_DOCS)
 class _LinearRetriever(StandardizedBlocks, BaseRetriever):
     """Standardise each block, then one linear map per modality.
 
@@ -76,7 +76,7 @@ class _LinearRetriever(StandardizedBlocks, BaseRetriever):
         return super().fit(X, None)
 
 
-@fill_doc(**_LINEAR_DOCS)
+@fill_doc(RETRIEVER_DOCS, _LINEAR_DOCS)
 class RidgeRetriever(_LinearRetriever):
     """Ridge regression from the query block into the target block's space.
 
@@ -100,7 +100,6 @@ class RidgeRetriever(_LinearRetriever):
 
     Attributes
     ----------
-    {fitted_attrs}
     {linear_attrs}
 
     Examples
@@ -164,7 +163,7 @@ class RidgeRetriever(_LinearRetriever):
         return W, V
 
 
-@fill_doc(**_LINEAR_DOCS)
+@fill_doc(RETRIEVER_DOCS, _LINEAR_DOCS)
 class CCARetriever(_LinearRetriever):
     """Regularised canonical correlation analysis into a shared space.
 
@@ -190,7 +189,6 @@ class CCARetriever(_LinearRetriever):
 
     Attributes
     ----------
-    {fitted_attrs}
     {linear_attrs}
     correlations_ : ndarray of shape (embed_dim_,)
         Canonical correlations on the training pairs (regularised).
@@ -260,7 +258,7 @@ class CCARetriever(_LinearRetriever):
         return (Wq @ U[:, :c]) * weight, (Wt @ Vt[:c].T) * weight
 
 
-@fill_doc(**_LINEAR_DOCS)
+@fill_doc(RETRIEVER_DOCS, _LINEAR_DOCS)
 class PLSRetriever(_LinearRetriever):
     """Partial least squares (PLS-SVD) into a shared space.
 
@@ -280,7 +278,6 @@ class PLSRetriever(_LinearRetriever):
 
     Attributes
     ----------
-    {fitted_attrs}
     {linear_attrs}
     singular_values_ : ndarray of shape (embed_dim_,)
         Singular values of the cross-covariance kept.

@@ -17,7 +17,7 @@ import numpy as np
 from sklearn.base import clone
 
 from skmm.retrieval._base import BaseRetriever
-from skmm.retrieval._docs import fill_doc
+from skmm.retrieval._docs import RETRIEVER_DOCS
 from skmm.retrieval._two_tower_training import (
     build_towers,
     embed_items,
@@ -28,6 +28,7 @@ from skmm.retrieval._two_tower_training import (
     validation_split,
 )
 from skmm.retrieval._validation import MissingModalityWarning, raw_column
+from skmm.utils._docs import fill_doc
 from skmm.utils._sklearn_compat import (
     HasMethods,
     Interval,
@@ -52,7 +53,7 @@ def _default_encoder(modality: str) -> Any:
     return ImageEncoder("mobilenet_v2", size=128, verbose=0)
 
 
-@fill_doc
+@fill_doc(RETRIEVER_DOCS)
 class TwoTowerRetriever(BaseRetriever):
     """Fine-tune a text and an image encoder end to end for cross-modal search.
 
