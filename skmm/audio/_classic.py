@@ -11,6 +11,8 @@ import numpy as np
 from skmm.audio._common import _AudioEncoderBase
 from skmm.audio._features import delta, mel_filterbank, mfcc, pool_time, power_to_db
 from skmm.audio._features import power_spectrogram as _power_spectrogram
+from skmm.base._docs import encoder_docs
+from skmm.utils._docs import fill_doc
 from skmm.utils._sklearn_compat import Interval, StrOptions
 
 __all__ = ["LogMelEncoder", "MFCCEncoder"]
@@ -80,6 +82,7 @@ class _SpectralEncoderBase(_AudioEncoderBase):
         )
 
 
+@fill_doc(encoder_docs("audio"))
 class MFCCEncoder(_SpectralEncoderBase):
     """Mel-frequency cepstral coefficients pooled over time.
 
@@ -126,14 +129,9 @@ class MFCCEncoder(_SpectralEncoderBase):
         Files and ``(waveform, rate)`` cells carry their own rate.
     batch_size : int, default=64
         Clips per batch.
-    cache : bool, path or None, default=None
-        Cache embeddings on disk per clip (``True``: ``$SKMM_CACHE_DIR`` or
-        ``~/.cache/skmm/embeddings``); see :mod:`skmm.cache`.
-    on_error : {"raise", "nan"}, default="raise"
-        What an unreadable cell does: raise an error naming the column, row
-        and path, or become a NaN row (with a warning).
-    verbose : int, default=1
-        Show a progress bar on long encodes; 0 is silent.
+    {cache}
+    {on_error}
+    {verbose}
 
     Attributes
     ----------
@@ -141,10 +139,8 @@ class MFCCEncoder(_SpectralEncoderBase):
         Output width per input column.
     filterbank_ : ndarray of shape (n_mels, 1 + n_fft // 2)
         The mel filterbank in use.
-    n_features_in_ : int
-        Number of input columns.
-    feature_names_in_ : ndarray of str
-        Input column names, when fitted on a DataFrame.
+    {n_features_in_}
+    {feature_names_in_}
 
     See Also
     --------
@@ -248,6 +244,7 @@ class MFCCEncoder(_SpectralEncoderBase):
         ]
 
 
+@fill_doc(encoder_docs("audio"))
 class LogMelEncoder(_SpectralEncoderBase):
     """Log-power mel spectrogram (dB) pooled over time.
 
@@ -289,14 +286,9 @@ class LogMelEncoder(_SpectralEncoderBase):
         Rate of bare waveform cells; ``None`` means ``sampling_rate``.
     batch_size : int, default=64
         Clips per batch.
-    cache : bool, path or None, default=None
-        Cache embeddings on disk per clip (``True``: ``$SKMM_CACHE_DIR`` or
-        ``~/.cache/skmm/embeddings``); see :mod:`skmm.cache`.
-    on_error : {"raise", "nan"}, default="raise"
-        What an unreadable cell does: raise an error naming the column, row
-        and path, or become a NaN row (with a warning).
-    verbose : int, default=1
-        Show a progress bar on long encodes; 0 is silent.
+    {cache}
+    {on_error}
+    {verbose}
 
     Attributes
     ----------
@@ -304,10 +296,8 @@ class LogMelEncoder(_SpectralEncoderBase):
         Output width per input column.
     filterbank_ : ndarray of shape (n_mels, 1 + n_fft // 2)
         The mel filterbank in use.
-    n_features_in_ : int
-        Number of input columns.
-    feature_names_in_ : ndarray of str
-        Input column names, when fitted on a DataFrame.
+    {n_features_in_}
+    {feature_names_in_}
 
     See Also
     --------

@@ -11,8 +11,10 @@ import numpy as np
 
 from skmm.audio._common import _AudioEncoderBase
 from skmm.audio._io import estimate_duration
+from skmm.base._docs import encoder_docs
 from skmm.base._pretrained import PretrainedMixin
 from skmm.utils._device import resolve_device
+from skmm.utils._docs import fill_doc
 from skmm.utils._hf import load_hf_folder
 from skmm.utils._sklearn_compat import Interval, StrOptions
 from skmm.utils._weights import resolve_model_folder
@@ -64,6 +66,7 @@ def _min_input_length(config: Any) -> int:
     return int(length)
 
 
+@fill_doc(encoder_docs("audio"))
 class HFAudioEncoder(PretrainedMixin, _AudioEncoderBase):
     """Embed audio clips with a pretrained Hugging Face speech encoder.
 
@@ -112,18 +115,11 @@ class HFAudioEncoder(PretrainedMixin, _AudioEncoderBase):
     batch_size : int, default=8
         Clips per forward pass (clips are sorted by duration first, so
         batches hold clips of similar length).
-    device : {"auto", "cpu", "cuda", ...}, default="auto"
-        Where the model runs; ``"auto"`` picks CUDA when present.
-    cache : bool, path or None, default=None
-        Cache embeddings on disk per clip (``True``: ``$SKMM_CACHE_DIR`` or
-        ``~/.cache/skmm/embeddings``); see :mod:`skmm.cache`.
-    on_error : {"raise", "nan"}, default="raise"
-        What an unreadable cell does: raise an error naming the column, row
-        and path, or become a NaN row (with a warning).
-    verbose : int, default=1
-        Show a progress bar on long encodes; 0 is silent.
-    pickle_weights : bool, default=False
-        Store the model inside the pickle (for machines without the weights).
+    {device}
+    {cache}
+    {on_error}
+    {verbose}
+    {pickle_weights}
 
     Attributes
     ----------
@@ -140,8 +136,7 @@ class HFAudioEncoder(PretrainedMixin, _AudioEncoderBase):
     min_length_ : int
         Fewest samples the CNN front end accepts; shorter clips are
         zero-padded to it.
-    n_features_in_ : int
-        Number of input columns.
+    {n_features_in_}
 
     Notes
     -----

@@ -9,9 +9,11 @@ from typing import Any, ClassVar
 import numpy as np
 
 from skmm.audio._common import _AudioEncoderBase
+from skmm.base._docs import encoder_docs
 from skmm.base._pretrained import PretrainedMixin
 from skmm.exceptions import MissingDependencyError
 from skmm.utils._device import resolve_device
+from skmm.utils._docs import fill_doc
 from skmm.utils._imports import import_optional
 
 __all__ = ["SpeakerEncoder"]
@@ -40,6 +42,7 @@ def _import_resemblyzer():
         raise
 
 
+@fill_doc(encoder_docs("audio"))
 class SpeakerEncoder(PretrainedMixin, _AudioEncoderBase):
     """Speaker embeddings (who is speaking) from Resemblyzer's voice encoder.
 
@@ -69,17 +72,13 @@ class SpeakerEncoder(PretrainedMixin, _AudioEncoderBase):
         ``(waveform, rate)`` cells carry their own rate.
     batch_size : int, default=16
         Clips per batch.
-    device : {"auto", "cpu", "cuda", ...}, default="auto"
-        Where the model runs; ``"auto"`` picks CUDA when present.
-    cache : bool, path or None, default=None
-        Cache embeddings on disk per clip (``True``: ``$SKMM_CACHE_DIR`` or
-        ``~/.cache/skmm/embeddings``); see :mod:`skmm.cache`.
+    {device}
+    {cache}
     on_error : {"raise", "nan"}, default="raise"
         What an unreadable (or entirely silent) cell does: raise an error
         naming the column, row and path, or become a NaN row (with a
         warning).
-    verbose : int, default=1
-        Show a progress bar on long encodes; 0 is silent.
+    {verbose}
     pickle_weights : bool, default=False
         Store the model inside the pickle (the ``resemblyzer`` package is
         still needed where it is unpickled: its preprocessing runs there).
@@ -92,8 +91,7 @@ class SpeakerEncoder(PretrainedMixin, _AudioEncoderBase):
         The bundled weights file (its content identifies cached outputs).
     n_features_out_ : int
         256.
-    n_features_in_ : int
-        Number of input columns.
+    {n_features_in_}
 
     Notes
     -----

@@ -8,8 +8,10 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from skmm.base._docs import encoder_docs
 from skmm.image._common import _RESIZE_CONSTRAINT, _ImageEncoderBase
 from skmm.image._io import check_size, resize_image
+from skmm.utils._docs import fill_doc
 from skmm.utils._sklearn_compat import Interval, StrOptions
 
 __all__ = ["ColorHistogramEncoder", "HOGImageEncoder", "PixelImageEncoder", "hog"]
@@ -17,6 +19,7 @@ __all__ = ["ColorHistogramEncoder", "HOGImageEncoder", "PixelImageEncoder", "hog
 _SIZE_CONSTRAINT = [Interval(numbers.Integral, 1, None, closed="left"), tuple, list]
 
 
+@fill_doc(encoder_docs("image"))
 class PixelImageEncoder(_ImageEncoderBase):
     """Raw pixels of a small thumbnail, scaled to ``[0, 1]``.
 
@@ -36,23 +39,16 @@ class PixelImageEncoder(_ImageEncoderBase):
         Colour under transparent pixels and of the bars added by ``"pad"``.
     batch_size : int, default=256
         Images read per batch.
-    cache : bool, path or None, default=None
-        Cache embeddings on disk per item (``True``: ``$SKMM_CACHE_DIR`` or
-        ``~/.cache/skmm/embeddings``); see :mod:`skmm.cache`.
-    on_error : {"raise", "nan"}, default="raise"
-        What an unreadable image does: raise an error naming the column, the
-        row and the path, or become a NaN row (with a warning).
-    verbose : int, default=1
-        Show a progress bar on long encodes; 0 is silent.
+    {cache}
+    {on_error}
+    {verbose}
 
     Attributes
     ----------
     n_features_out_ : int
         ``height * width * channels`` (channels: 1 or 3).
-    n_features_in_ : int
-        Number of input columns.
-    feature_names_in_ : ndarray of str
-        Input column names, when fitted on a DataFrame.
+    {n_features_in_}
+    {feature_names_in_}
 
     See Also
     --------
@@ -124,6 +120,7 @@ class PixelImageEncoder(_ImageEncoderBase):
         return batch.astype(np.float32) / np.float32(255.0)
 
 
+@fill_doc(encoder_docs("image"))
 class ColorHistogramEncoder(_ImageEncoderBase):
     """Normalised colour histograms, joint or per channel, in RGB or HSV.
 
@@ -151,23 +148,16 @@ class ColorHistogramEncoder(_ImageEncoderBase):
         Colour under transparent pixels.
     batch_size : int, default=256
         Images read per batch.
-    cache : bool, path or None, default=None
-        Cache embeddings on disk per item (``True``: ``$SKMM_CACHE_DIR`` or
-        ``~/.cache/skmm/embeddings``); see :mod:`skmm.cache`.
-    on_error : {"raise", "nan"}, default="raise"
-        What an unreadable image does: raise an error naming the column, the
-        row and the path, or become a NaN row (with a warning).
-    verbose : int, default=1
-        Show a progress bar on long encodes; 0 is silent.
+    {cache}
+    {on_error}
+    {verbose}
 
     Attributes
     ----------
     n_features_out_ : int
         ``bins ** 3`` (joint) or ``3 * bins``.
-    n_features_in_ : int
-        Number of input columns.
-    feature_names_in_ : ndarray of str
-        Input column names, when fitted on a DataFrame.
+    {n_features_in_}
+    {feature_names_in_}
 
     Examples
     --------
@@ -354,6 +344,7 @@ def hog(
     return out.reshape(n, -1)
 
 
+@fill_doc(encoder_docs("image"))
 class HOGImageEncoder(_ImageEncoderBase):
     """Histograms of oriented gradients: shape and texture, no colour.
 
@@ -380,24 +371,17 @@ class HOGImageEncoder(_ImageEncoderBase):
         Colour under transparent pixels and of the bars added by ``"pad"``.
     batch_size : int, default=256
         Images per batch.
-    cache : bool, path or None, default=None
-        Cache embeddings on disk per item (``True``: ``$SKMM_CACHE_DIR`` or
-        ``~/.cache/skmm/embeddings``); see :mod:`skmm.cache`.
-    on_error : {"raise", "nan"}, default="raise"
-        What an unreadable image does: raise an error naming the column, the
-        row and the path, or become a NaN row (with a warning).
-    verbose : int, default=1
-        Show a progress bar on long encodes; 0 is silent.
+    {cache}
+    {on_error}
+    {verbose}
 
     Attributes
     ----------
     n_features_out_ : int
         ``blocks_rows * blocks_cols * cells_per_block**2 * orientations``;
         1764 with the defaults (7 x 7 blocks of 2 x 2 cells of 9 bins).
-    n_features_in_ : int
-        Number of input columns.
-    feature_names_in_ : ndarray of str
-        Input column names, when fitted on a DataFrame.
+    {n_features_in_}
+    {feature_names_in_}
 
     Examples
     --------

@@ -10,10 +10,12 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from skmm.base._docs import encoder_docs
 from skmm.base._pretrained import PretrainedMixin
 from skmm.image._common import _RESIZE_CONSTRAINT, _ImageEncoderBase
 from skmm.image._io import check_size, resize_image
 from skmm.utils._device import resolve_device
+from skmm.utils._docs import fill_doc
 from skmm.utils._sklearn_compat import Interval, StrOptions, check_is_fitted
 from skmm.utils._weights import KNOWN_WEIGHTS, resolve_weights
 
@@ -94,6 +96,7 @@ def load_cnn(
     return net.to(resolve_device(device))
 
 
+@fill_doc(encoder_docs("image"))
 class ImageEncoder(PretrainedMixin, _ImageEncoderBase):
     """Embed images with an ImageNet-pretrained CNN (MobileNetV2, EfficientNet-Lite0).
 
@@ -136,14 +139,9 @@ class ImageEncoder(PretrainedMixin, _ImageEncoderBase):
         Images per forward pass.
     device : {"auto", "cpu", "cuda", ...}, default="auto"
         Where the network runs; ``"auto"`` picks CUDA when present.
-    cache : bool, path or None, default=None
-        Cache embeddings on disk per item (``True``: ``$SKMM_CACHE_DIR`` or
-        ``~/.cache/skmm/embeddings``); see :mod:`skmm.cache`.
-    on_error : {"raise", "nan"}, default="raise"
-        What an unreadable image does: raise an error naming the column, the
-        row and the path, or become a NaN row (with a warning).
-    verbose : int, default=1
-        Show a progress bar on long encodes; 0 is silent.
+    {cache}
+    {on_error}
+    {verbose}
     pickle_weights : bool, default=False
         Store the network inside the pickle (for machines without the
         weights package).
@@ -154,10 +152,8 @@ class ImageEncoder(PretrainedMixin, _ImageEncoderBase):
         The checkpoint file in use.
     n_features_out_ : int
         1280 (``layer="penultimate"``) or 1000 (``layer="logits"``).
-    n_features_in_ : int
-        Number of input columns.
-    feature_names_in_ : ndarray of str
-        Input column names, when fitted on a DataFrame.
+    {n_features_in_}
+    {feature_names_in_}
 
     See Also
     --------

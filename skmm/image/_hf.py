@@ -7,9 +7,11 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from skmm.base._docs import encoder_docs
 from skmm.base._pretrained import PretrainedMixin
 from skmm.image._common import _ImageEncoderBase
 from skmm.utils._device import resolve_device
+from skmm.utils._docs import fill_doc
 from skmm.utils._hf import load_hf_folder
 from skmm.utils._sklearn_compat import StrOptions
 from skmm.utils._weights import resolve_model_folder
@@ -35,6 +37,7 @@ def _tensor(out: Any) -> Any:
     return out.pooler_output
 
 
+@fill_doc(encoder_docs("image"))
 class HFImageEncoder(PretrainedMixin, _ImageEncoderBase):
     """Embed images with a Hugging Face vision model from a local folder.
 
@@ -64,16 +67,10 @@ class HFImageEncoder(PretrainedMixin, _ImageEncoderBase):
         Colour under transparent pixels.
     batch_size : int, default=32
         Images per forward pass.
-    device : {"auto", "cpu", "cuda", ...}, default="auto"
-        Where the model runs; ``"auto"`` picks CUDA when present.
-    cache : bool, path or None, default=None
-        Cache embeddings on disk per item (``True``: ``$SKMM_CACHE_DIR`` or
-        ``~/.cache/skmm/embeddings``); see :mod:`skmm.cache`.
-    on_error : {"raise", "nan"}, default="raise"
-        What an unreadable image does: raise an error naming the column, the
-        row and the path, or become a NaN row (with a warning).
-    verbose : int, default=1
-        Show a progress bar on long encodes; 0 is silent.
+    {device}
+    {cache}
+    {on_error}
+    {verbose}
     pickle_weights : bool, default=False
         Store the model inside the pickle.
 
@@ -86,8 +83,7 @@ class HFImageEncoder(PretrainedMixin, _ImageEncoderBase):
         ``"pooler"`` or ``"cls"``).
     n_features_out_ : int
         Embedding width (found with one forward pass at fit).
-    n_features_in_ : int
-        Number of input columns.
+    {n_features_in_}
 
     Examples
     --------

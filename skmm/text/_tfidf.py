@@ -12,12 +12,15 @@ from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize as l2_normalize
 
+from skmm.base._docs import encoder_docs
 from skmm.text._common import _TextEncoderBase
+from skmm.utils._docs import fill_doc
 from skmm.utils._sklearn_compat import Interval, StrOptions
 
 __all__ = ["TfidfTextEncoder"]
 
 
+@fill_doc(encoder_docs("text"))
 class TfidfTextEncoder(_TextEncoderBase):
     """Classic text features: TF-IDF, optionally reduced by truncated SVD (LSA).
 
@@ -49,11 +52,8 @@ class TfidfTextEncoder(_TextEncoderBase):
         Texts transformed per batch.
     cache : bool, path or None, default=None
         Cache embeddings on disk per item; see :mod:`skmm.cache`.
-    on_error : {"raise", "nan"}, default="raise"
-        What a non-text cell does: raise an error naming the column and row,
-        or become a NaN row (with a warning).
-    verbose : int, default=1
-        Show a progress bar on long encodes; 0 is silent.
+    {on_error}
+    {verbose}
 
     Attributes
     ----------
@@ -63,10 +63,8 @@ class TfidfTextEncoder(_TextEncoderBase):
         The fitted SVD.
     n_features_out_ : int
         Output width per input column.
-    n_features_in_ : int
-        Number of input columns.
-    feature_names_in_ : ndarray of str
-        Input column names, when fitted on a DataFrame.
+    {n_features_in_}
+    {feature_names_in_}
 
     Examples
     --------

@@ -9,9 +9,11 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from skmm.base._docs import encoder_docs
 from skmm.base._pretrained import PretrainedMixin
 from skmm.text._common import _TextEncoderBase
 from skmm.utils._device import resolve_device
+from skmm.utils._docs import fill_doc
 from skmm.utils._hf import load_hf_folder
 from skmm.utils._sklearn_compat import Interval, StrOptions, check_is_fitted
 from skmm.utils._weights import known_weights, resolve_model_folder
@@ -149,6 +151,7 @@ class _TextModel:
         self.max_length = max_length
 
 
+@fill_doc(encoder_docs("text"))
 class TextEncoder(PretrainedMixin, _TextEncoderBase):
     """Embed texts with a pretrained transformer (sentence-embedding style).
 
@@ -175,23 +178,16 @@ class TextEncoder(PretrainedMixin, _TextEncoderBase):
         L2-normalise the embeddings.
     batch_size : int, default=64
         Texts per forward pass.
-    device : {"auto", "cpu", "cuda", ...}, default="auto"
-        Where the model runs; ``"auto"`` picks CUDA when present.
+    {device}
     quantize : {"int8"} or None, default=None
         ``"int8"``: dynamic int8 quantization of the attention and
         feed-forward expansion layers, smoothed per channel (SmoothQuant), for
         faster CPU inference (CPU only; on MiniLM ~1.4x faster with a mean
         cosine of ~0.998 to float32 — see the results page).
-    cache : bool, path or None, default=None
-        Cache embeddings on disk per item (``True``: ``$SKMM_CACHE_DIR`` or
-        ``~/.cache/skmm/embeddings``); see :mod:`skmm.cache`.
-    on_error : {"raise", "nan"}, default="raise"
-        What a non-text cell does: raise an error naming the column and row,
-        or become a NaN row (with a warning).
-    verbose : int, default=1
-        Show a progress bar on long encodes; 0 is silent.
-    pickle_weights : bool, default=False
-        Store the model inside the pickle (for machines without the weights).
+    {cache}
+    {on_error}
+    {verbose}
+    {pickle_weights}
 
     Attributes
     ----------
@@ -201,8 +197,7 @@ class TextEncoder(PretrainedMixin, _TextEncoderBase):
         Embedding width (the model's hidden size).
     max_length_ : int
         The token limit in use.
-    n_features_in_ : int
-        Number of input columns.
+    {n_features_in_}
 
     Examples
     --------

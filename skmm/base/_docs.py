@@ -1,0 +1,89 @@
+"""The docstring entries of the encoders' shared parameters, written once.
+
+:class:`~skmm.base.BaseEncoder` declares the constraints of ``cache``,
+``on_error``, ``verbose``, ``device`` and ``pickle_weights`` once; their
+numpydoc entries (and those of the fitted ``n_features_in_`` and
+``feature_names_in_``) live here.  An encoder's docstring names one by a
+``{cache}`` line and its class is decorated with
+``@fill_doc(encoder_docs("image"))`` (:func:`skmm.utils._docs.fill_doc`); the
+modality only changes how a cell and a bad one are called.  An encoder whose
+entry says something of its own writes it out instead.
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+__all__ = ["encoder_docs"]
+
+# what a modality's cells are called in the shared entries:
+# (one cell, a bad cell, what the error names)
+_CELLS = {
+    "text": ("item", "a non-text cell", "the column and row"),
+    "image": ("item", "an unreadable image", "the column, the row and the path"),
+    "audio": ("clip", "an unreadable cell", "the column, row and path"),
+}
+
+_SHARED = {
+    "verbose": """\
+verbose : int, default=1
+    Show a progress bar on long encodes; 0 is silent.""",
+    "device": """\
+device : {"auto", "cpu", "cuda", ...}, default="auto"
+    Where the model runs; ``"auto"`` picks CUDA when present.""",
+    "pickle_weights": """\
+pickle_weights : bool, default=False
+    Store the model inside the pickle (for machines without the weights).""",
+    "n_features_in_": """\
+n_features_in_ : int
+    Number of input columns.""",
+    "feature_names_in_": """\
+feature_names_in_ : ndarray of str
+    Input column names, when fitted on a DataFrame.""",
+}
+
+
+def _entry(head: str, text: str) -> str:
+    return (
+        head
+        + "\n"
+        + textwrap.fill(text, 76, initial_indent=" " * 4, subsequent_indent=" " * 4)
+    )
+
+
+def encoder_docs(modality: str) -> dict[str, str]:
+    """The shared encoder entries, worded for ``modality``'s cells.
+
+    Parameters
+    ----------
+    modality : {"text", "image", "audio"}
+        Whose cells the ``cache`` and ``on_error`` entries speak of.
+
+    Returns
+    -------
+    dict of str to str
+        Fragment name -> numpydoc entry: ``cache``, ``on_error``,
+        ``verbose``, ``device``, ``pickle_weights``, ``n_features_in_`` and
+        ``feature_names_in_``.
+
+    Examples
+    --------
+    >>> print(encoder_docs("audio")["cache"])
+    cache : bool, path or None, default=None
+        Cache embeddings on disk per clip (``True``: ``$SKMM_CACHE_DIR`` or
+        ``~/.cache/skmm/embeddings``); see :mod:`skmm.cache`.
+    """
+    cell, bad, names = _CELLS[modality]
+    return {
+        "cache": _entry(
+            "cache : bool, path or None, default=None",
+            f"Cache embeddings on disk per {cell} (``True``: ``$SKMM_CACHE_DIR`` "
+            "or ``~/.cache/skmm/embeddings``); see :mod:`skmm.cache`.",
+        ),
+        "on_error": _entry(
+            'on_error : {"raise", "nan"}, default="raise"',
+            f"What {bad} does: raise an error naming {names}, or become a NaN "
+            "row (with a warning).",
+        ),
+        **_SHARED,
+    }
