@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from skmm.testing._tiny import TINY_DOCS, new_folder, quiet_hf_progress, seeded_model
+from skmm.utils._docs import fill_doc
+
 __all__ = ["make_tiny_audio_model"]
 
 _ARCHITECTURES = ("wav2vec2", "hubert", "wavlm")
 
 
+@fill_doc(TINY_DOCS)
 def make_tiny_audio_model(
     path: str | Path,
     *,
@@ -29,8 +33,7 @@ def make_tiny_audio_model(
 
     Parameters
     ----------
-    path : str or Path
-        Folder to create (parents included).
+    {path}
     architecture : {"wav2vec2", "hubert", "wavlm"}, default="wav2vec2"
         Which Hugging Face model class to build.
     hidden_size : int, default=32
@@ -43,13 +46,9 @@ def make_tiny_audio_model(
         Whether the feature extractor returns an attention mask (like
         wav2vec2-large-lv60; ``False`` is like wav2vec2-base, whose
         front end uses group norm instead of layer norm).
-    seed : int, default=0
-        Seed of the random initialisation.
+    {seed}
 
-    Returns
-    -------
-    Path
-        The folder.
+    {returns_folder}
 
     Examples
     --------
@@ -58,9 +57,7 @@ def make_tiny_audio_model(
     >>> sorted(p.name for p in folder.iterdir())
     ['config.json', 'model.safetensors', 'preprocessor_config.json']
     """
-    import torch
     import transformers
-    from transformers.utils import logging as hf_logging
 
     if architecture not in _ARCHITECTURES:
         raise ValueError(
@@ -71,8 +68,7 @@ def make_tiny_audio_model(
         "hubert": (transformers.HubertConfig, transformers.HubertModel),
         "wavlm": (transformers.WavLMConfig, transformers.WavLMModel),
     }[architecture]
-    path = Path(path)
-    path.mkdir(parents=True, exist_ok=True)
+    path = new_folder(path)
     # layer-norm front end when the extractor returns masks (as real models do)
     norm = "layer" if return_attention_mask else "group"
     config = config_cls(
@@ -90,16 +86,9 @@ def make_tiny_audio_model(
         mask_time_prob=0.0,
         vocab_size=8,
     )
-    with torch.random.fork_rng():
-        torch.manual_seed(seed)
-        model = model_cls(config)
-    bars = hf_logging.is_progress_bar_enabled()
-    hf_logging.disable_progress_bar()
-    try:
+    model = seeded_model(model_cls, config, seed)
+    with quiet_hf_progress():
         model.save_pretrained(path)
-    finally:
-        if bars:
-            hf_logging.enable_progress_bar()
     extractor = transformers.Wav2Vec2FeatureExtractor(
         feature_size=1,
         sampling_rate=sampling_rate,

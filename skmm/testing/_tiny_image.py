@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from skmm.testing._tiny import TINY_DOCS, new_folder, seeded_model
+from skmm.utils._docs import fill_doc
+
 __all__ = ["make_tiny_vision_model"]
 
 
+@fill_doc(TINY_DOCS)
 def make_tiny_vision_model(
     path: str | Path,
     *,
@@ -24,8 +28,7 @@ def make_tiny_vision_model(
 
     Parameters
     ----------
-    path : str or Path
-        Folder to create (parents included).
+    {path}
     image_size : int, default=32
         Input size of the model (the processor resizes to it).
     patch_size : int, default=8
@@ -34,13 +37,9 @@ def make_tiny_vision_model(
         Width of the model, hence of its embeddings.
     num_layers : int, default=2
         Transformer layers.
-    seed : int, default=0
-        Seed of the random initialisation.
+    {seed}
 
-    Returns
-    -------
-    Path
-        The folder.
+    {returns_folder}
 
     Examples
     --------
@@ -52,11 +51,9 @@ def make_tiny_vision_model(
     >>> HFImageEncoder(folder, verbose=0).fit_transform(images).shape
     (1, 32)
     """
-    import torch
     from transformers import ViTConfig, ViTImageProcessor, ViTModel
 
-    path = Path(path)
-    path.mkdir(parents=True, exist_ok=True)
+    path = new_folder(path)
     config = ViTConfig(
         image_size=image_size,
         patch_size=patch_size,
@@ -65,10 +62,7 @@ def make_tiny_vision_model(
         num_attention_heads=2,
         intermediate_size=2 * hidden_size,
     )
-    with torch.random.fork_rng():
-        torch.manual_seed(seed)
-        model = ViTModel(config)
-    model.save_pretrained(path)
+    seeded_model(ViTModel, config, seed).save_pretrained(path)
     processor = ViTImageProcessor(
         size={"height": image_size, "width": image_size},
         image_mean=[0.5, 0.5, 0.5],

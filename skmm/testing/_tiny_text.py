@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from skmm.testing._tiny import TINY_DOCS, new_folder, seeded_model
+from skmm.utils._docs import fill_doc
+
 __all__ = ["make_tiny_text_model"]
 
 _WORDS = (
@@ -12,6 +15,7 @@ _WORDS = (
 ).split()
 
 
+@fill_doc(TINY_DOCS)
 def make_tiny_text_model(
     path: str | Path, *, hidden_size: int = 32, seed: int = 0
 ) -> Path:
@@ -23,17 +27,12 @@ def make_tiny_text_model(
 
     Parameters
     ----------
-    path : str or Path
-        Folder to create (parents included).
+    {path}
     hidden_size : int, default=32
         Width of the model, hence of its embeddings.
-    seed : int, default=0
-        Seed of the random initialisation.
+    {seed}
 
-    Returns
-    -------
-    Path
-        The folder.
+    {returns_folder}
 
     Examples
     --------
@@ -43,11 +42,9 @@ def make_tiny_text_model(
     >>> TextEncoder(folder, verbose=0).fit_transform(["a red apple"]).shape
     (1, 32)
     """
-    import torch
     from transformers import BertConfig, BertModel, BertTokenizerFast
 
-    path = Path(path)
-    path.mkdir(parents=True, exist_ok=True)
+    path = new_folder(path)
     vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *_WORDS]
     vocab += [f"##{c}" for c in "abcdefghijklmnopqrstuvwxyz"] + list(
         "abcdefghijklmnopqrstuvwxyz0123456789.,!?"
@@ -83,8 +80,5 @@ def make_tiny_text_model(
         intermediate_size=2 * hidden_size,
         max_position_embeddings=64,
     )
-    with torch.random.fork_rng():
-        torch.manual_seed(seed)
-        model = BertModel(config)
-    model.save_pretrained(path)
+    seeded_model(BertModel, config, seed).save_pretrained(path)
     return path
