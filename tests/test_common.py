@@ -13,6 +13,7 @@ names, ``set_output``, bad input) are then checked on real cells by
 
 from __future__ import annotations
 
+import importlib.util
 import tempfile
 
 import numpy as np
@@ -25,6 +26,7 @@ from skmm.testing import (
     make_tiny_audio_model,
     make_tiny_text_model,
     make_tiny_vision_model,
+    make_tiny_whisper_model,
 )
 
 _FLOAT_CELLS = (
@@ -127,6 +129,10 @@ _TINY_MODELS = {
     "HFImageEncoder": make_tiny_vision_model(tempfile.mkdtemp(prefix="skmm_tiny_vit_")),
     "HFAudioEncoder": make_tiny_audio_model(tempfile.mkdtemp(prefix="skmm_tiny_w2v_")),
 }
+if importlib.util.find_spec("ctranslate2") is not None:  # the speech extra
+    _TINY_MODELS["WhisperEncoder"] = make_tiny_whisper_model(
+        tempfile.mkdtemp(prefix="skmm_tiny_whisper_")
+    )
 
 TEXT_ITEMS = ["a red apple", "a green apple", "blue sky", "the sun on the sea", "a dog"]
 
@@ -156,8 +162,8 @@ def _sample_items(modality: str) -> list:
 
 def _skipped(cls) -> bool:
     """Encoders whose optional dependency is absent (they skip elsewhere)."""
-    import importlib.util
-
+    if cls.__name__ == "WhisperEncoder":
+        return "WhisperEncoder" not in _TINY_MODELS
     return cls.__module__.startswith("skmm.video") and (
         importlib.util.find_spec("av") is None
     )
