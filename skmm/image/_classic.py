@@ -19,8 +19,28 @@ __all__ = ["ColorHistogramEncoder", "HOGImageEncoder", "PixelImageEncoder", "hog
 _SIZE_CONSTRAINT = [Interval(numbers.Integral, 1, None, closed="left"), tuple, list]
 
 
+class _ResizedImageEncoder(_ImageEncoderBase):
+    """Reads each image at ``size`` (``resize`` policy), grey when
+    ``grayscale``: the cells of the pixel and HOG encoders."""
+
+    _parameter_constraints: ClassVar[dict] = {
+        **_ImageEncoderBase._parameter_constraints,
+        "size": _SIZE_CONSTRAINT,
+        "grayscale": ["boolean"],
+        "resize": _RESIZE_CONSTRAINT,
+    }
+
+    def _prepare(self, item: Any) -> np.ndarray:
+        img = resize_image(
+            self._load(item), self.size, self.resize, background=self.background
+        )
+        if self.grayscale:
+            img = img.convert("L")
+        return np.asarray(img, dtype=np.uint8)
+
+
 @fill_doc(encoder_docs("image"))
-class PixelImageEncoder(_ImageEncoderBase):
+class PixelImageEncoder(_ResizedImageEncoder):
     """Raw pixels of a small thumbnail, scaled to ``[0, 1]``.
 
     Each image is read (paths, bytes, PIL images, arrays), resized to
@@ -66,13 +86,6 @@ class PixelImageEncoder(_ImageEncoderBase):
     (1.0, True)
     """
 
-    _parameter_constraints: ClassVar[dict] = {
-        **_ImageEncoderBase._parameter_constraints,
-        "size": _SIZE_CONSTRAINT,
-        "grayscale": ["boolean"],
-        "resize": _RESIZE_CONSTRAINT,
-    }
-
     def __init__(
         self,
         *,
@@ -106,14 +119,6 @@ class PixelImageEncoder(_ImageEncoderBase):
         self._check_background()
         h, w = check_size(self.size)
         self.n_features_out_ = h * w * (1 if self.grayscale else 3)
-
-    def _prepare(self, item: Any) -> np.ndarray:
-        img = resize_image(
-            self._load(item), self.size, self.resize, background=self.background
-        )
-        if self.grayscale:
-            img = img.convert("L")
-        return np.asarray(img, dtype=np.uint8)
 
     def _encode_batch(self, prepared: list) -> np.ndarray:
         batch = np.stack(prepared).reshape(len(prepared), -1)
@@ -345,7 +350,7 @@ def hog(
 
 
 @fill_doc(encoder_docs("image"))
-class HOGImageEncoder(_ImageEncoderBase):
+class HOGImageEncoder(_ResizedImageEncoder):
     """Histograms of oriented gradients: shape and texture, no colour.
 
     Each image is resized to ``size`` and described by HOG features
@@ -396,13 +401,10 @@ class HOGImageEncoder(_ImageEncoderBase):
     """
 
     _parameter_constraints: ClassVar[dict] = {
-        **_ImageEncoderBase._parameter_constraints,
-        "size": _SIZE_CONSTRAINT,
+        **_ResizedImageEncoder._parameter_constraints,
         "orientations": [Interval(numbers.Integral, 1, None, closed="left")],
         "pixels_per_cell": _SIZE_CONSTRAINT,
         "cells_per_block": _SIZE_CONSTRAINT,
-        "grayscale": ["boolean"],
-        "resize": _RESIZE_CONSTRAINT,
     }
 
     def __init__(
@@ -459,14 +461,6 @@ class HOGImageEncoder(_ImageEncoderBase):
                 "cells; use a larger size or smaller cells/blocks."
             )
         self.n_features_out_ = nbr * nbc * br * bc * int(self.orientations)
-
-    def _prepare(self, item: Any) -> np.ndarray:
-        img = resize_image(
-            self._load(item), self.size, self.resize, background=self.background
-        )
-        if self.grayscale:
-            img = img.convert("L")
-        return np.asarray(img, dtype=np.uint8)
 
     def _encode_batch(self, prepared: list) -> np.ndarray:
         batch = np.stack(prepared).astype(np.float64) / 255.0
