@@ -221,6 +221,21 @@ class BaseFusion(nn.Module):
         elif "build" in vars(cls):
             cls.__signature__ = _ConstructorSignature(cls)
 
+            # an __init__ of its own whose signature names the knobs, for the
+            # API pages (griffe reads __init__, not the class's __signature__)
+            def __init__(self: BaseFusion, dims: Mapping[str, int], **kw: Any) -> None:
+                BaseFusion.__init__(self, dims, **kw)
+
+            sig = cls.__signature__
+            self_param = inspect.Parameter("self", inspect.Parameter.POSITIONAL_ONLY)
+            __init__.__signature__ = sig.replace(  # type: ignore[attr-defined]
+                parameters=[self_param, *sig.parameters.values()]
+            )
+            __init__.__qualname__ = f"{cls.__qualname__}.__init__"
+            __init__.__module__ = cls.__module__
+            __init__.__doc__ = BaseFusion.__init__.__doc__
+            cls.__init__ = __init__  # type: ignore[method-assign]
+
     # ---------------------------------------------------------------- layers
     def build(self) -> None:
         """Create the strategy's layers; its keyword arguments are the knobs.
