@@ -1,6 +1,13 @@
 """Compose per-modality encoders and split their output into blocks."""
 
 from skmm.compose._blocks import resolve_modalities, split_modalities
+from skmm.compose._distributed import encode_partitions, encode_table
 from skmm.compose._modality import make_modality_encoder
 
-__all__ = ["make_modality_encoder", "resolve_modalities", "split_modalities"]
+__all__ = [
+    "encode_partitions",
+    "encode_table",
+    "make_modality_encoder",
+    "resolve_modalities",
+    "split_modalities",
+]
