@@ -98,8 +98,19 @@ def _blocks_from_columns(columns: Sequence[str]) -> dict[str, dict]:
     return blocks
 
 
+def _read_shards(path: str | os.PathLike) -> tuple[Path, Any]:
+    """A sharded ``encode`` output (a folder of shards) as one table."""
+    import pandas as pd
+
+    from skmm.cli._shards import iter_encoded_shards
+
+    tables = [table for _, table in iter_encoded_shards(path)]
+    return Path(path).expanduser(), pd.concat(tables, ignore_index=True)
+
+
 def read_encoded(path: str | os.PathLike) -> Encoded:
-    """Read an ``encode`` output (``.parquet`` or ``.npz``) and its sidecar.
+    """Read an ``encode`` output (``.parquet``, ``.npz`` or a folder of
+    shards, all read at once) and its sidecar.
 
     Parameters
     ----------
@@ -121,13 +132,16 @@ def read_encoded(path: str | os.PathLike) -> Encoded:
     """
     import numpy as np
 
-    p = existing_file(path, "encoded file")
-    if p.suffix.lower() not in (".parquet", ".pq", ".npz"):
-        raise usage(
-            f"cannot read {p.name!r}: an encoded file is .parquet or .npz",
-            "write one with `skmm encode INPUT --column ... -o encoded.parquet`",
-        )
-    df = read_table(p, formats=(".parquet", ".pq", ".npz"))
+    if Path(path).expanduser().is_dir():
+        p, df = _read_shards(path)
+    else:
+        p = existing_file(path, "encoded file")
+        if p.suffix.lower() not in (".parquet", ".pq", ".npz"):
+            raise usage(
+                f"cannot read {p.name!r}: an encoded file is .parquet or .npz",
+                "write one with `skmm encode INPUT --column ... -o encoded.parquet`",
+            )
+        df = read_table(p, formats=(".parquet", ".pq", ".npz"))
     meta_path = sidecar_path(p)
     if meta_path.exists():
         expected = f"the JSON `skmm encode` writes beside {p.name}"

@@ -41,10 +41,16 @@ output
   .npz:     arrays X, feature_names, __row__ and one per --keep column
   beside it: OUTPUT.skmm.json (encoder and settings per block) and
   OUTPUT.encoders.joblib (the fitted encoders, used by `skmm query`).
+  with --workers/--scheduler: OUTPUT is a folder of Parquet shards
+  part-00000.parquet, ... (one per --partition-size rows, in row order; read
+  it as one table with pandas.read_parquet(OUTPUT)); the sidecars go beside
+  the folder (OUTPUT.skmm.json, OUTPUT.encoders.joblib).
 
 example
   skmm encode products.csv --column title=minilm --column photo=mobilenet_v2 \\
       --keep label -o products.parquet
+  skmm encode products.csv --column photo=mobilenet_v2 --workers 4 \\
+      --cache /shared/skmm-cache -o products-encoded/
 """
 
 
@@ -117,6 +123,29 @@ def add_parser(sub: Any) -> None:
         "cuda, cuda:1, ... (default: auto)",
     )
     encode.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    where = encode.add_mutually_exclusive_group()
+    where.add_argument(
+        "--workers",
+        type=positive_int,
+        metavar="N",
+        help="encode on a local Dask cluster of N worker processes, started "
+        "and closed by the command (pip install 'skmm[dask]'); writes shards",
+    )
+    where.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="encode on a running Dask cluster (e.g. tcp://10.0.0.5:8786); "
+        "input paths, the output folder and --cache must be reachable from "
+        "every worker; writes shards",
+    )
+    encode.add_argument(
+        "--partition-size",
+        type=positive_int,
+        default=2048,
+        metavar="N",
+        help="rows per partition and per shard with --workers/--scheduler "
+        "(default: 2048)",
+    )
     encode.set_defaults(func=cmd_encode)
 
 
@@ -202,7 +231,16 @@ def cmd_encode(args: argparse.Namespace) -> int:
 
     out = Path(args.output).expanduser()
     out_kind = out.suffix.lower()
-    if out_kind not in (".parquet", ".pq", ".npz"):
+    sharded = bool(getattr(args, "workers", None) or getattr(args, "scheduler", None))
+    if sharded and out_kind == ".npz":
+        raise usage(
+            f"cannot write {out.name!r}: --workers/--scheduler write Parquet "
+            "shards into a folder",
+            "e.g. -o encoded/",
+        )
+    if sharded:
+        out_kind = ".parquet"
+    elif out_kind not in (".parquet", ".pq", ".npz"):
         raise usage(
             f"cannot write {out.name!r}: OUTPUT must end in .parquet or .npz",
             "e.g. -o encoded.parquet",
@@ -227,7 +265,7 @@ def cmd_encode(args: argparse.Namespace) -> int:
         make_encoder(
             s,
             cache=cache,
-            verbose=0 if args.quiet else 1,
+            verbose=0 if args.quiet or sharded else 1,
             batch_size=args.batch_size,
             device=args.device,
         )
@@ -241,21 +279,28 @@ def cmd_encode(args: argparse.Namespace) -> int:
     for s, kind in zip(specs, kinds):
         if kind in _PATH_KINDS:
             data[s.column] = _absolute_paths(df[s.column], folder)
-    transformer = make_modality_encoder(
-        columns={name: s.column for name, s in zip(names, specs)},
-        **{name: enc for name, (enc, _) in zip(names, built)},
-    )
-    reset_cache_stats()
-    t0 = time.perf_counter()
-    features = transformer.fit_transform(data)
-    seconds = time.perf_counter() - t0
-    stats = cache_stats()
-    features = features.astype(np.float32).reset_index(drop=True)
-    fitted = {name: transformer.named_transformers_[name] for name in names}
+    kept = df[keep].reset_index(drop=True)
+    if sharded:
+        fitted, feature_names, shards, seconds, stats = _encode_sharded(
+            args, data.reset_index(drop=True), kept, names, specs, built, out
+        )
+    else:
+        transformer = make_modality_encoder(
+            columns={name: s.column for name, s in zip(names, specs)},
+            **{name: enc for name, (enc, _) in zip(names, built)},
+        )
+        reset_cache_stats()
+        t0 = time.perf_counter()
+        features = transformer.fit_transform(data)
+        seconds = time.perf_counter() - t0
+        stats = cache_stats()
+        features = features.astype(np.float32).reset_index(drop=True)
+        fitted = {name: transformer.named_transformers_[name] for name in names}
+        feature_names = list(features.columns)
 
     blocks: dict[str, dict] = {}
     for s, name, kind, (enc, settings) in zip(specs, names, kinds, built):
-        feats = [c for c in features.columns if c.startswith(f"{name}__")]
+        feats = [c for c in feature_names if c.startswith(f"{name}__")]
         blocks[name] = {
             "name": name,
             "column": s.column,
@@ -267,10 +312,11 @@ def cmd_encode(args: argparse.Namespace) -> int:
             "width": len(feats),
             "features": feats,
         }
-    kept = df[keep].reset_index(drop=True)
     rows = np.arange(len(df), dtype=np.int64)
     out.parent.mkdir(parents=True, exist_ok=True)
-    if out_kind == ".npz":
+    if sharded:
+        pass  # the shards are written
+    elif out_kind == ".npz":
         arrays = {
             "X": features.to_numpy(np.float32),
             "feature_names": np.asarray(list(features.columns), dtype=str),
@@ -304,6 +350,9 @@ def cmd_encode(args: argparse.Namespace) -> int:
         "encoders_file": encoders_file.name,
         "seconds": round(seconds, 3),
     }
+    if sharded:
+        meta["shards"] = shards
+        meta["partition_size"] = args.partition_size
     sidecar_path(out).write_text(json.dumps(meta, indent=2) + "\n")
 
     widths = ", ".join(
@@ -314,8 +363,101 @@ def cmd_encode(args: argparse.Namespace) -> int:
     else:
         where = cache if isinstance(cache, str) else str(default_cache_dir())
         cache_text = f"cache {stats['hits']} hits, {stats['misses']} misses ({where})"
-    say(f"encoded {len(df)} rows in {seconds:.2f} s: {widths}; {cache_text} -> {out}")
+    target = f"{len(shards)} shards in {out}" if sharded else str(out)
+    say(
+        f"encoded {len(df)} rows in {seconds:.2f} s: {widths}; {cache_text} -> {target}"
+    )
     return 0
+
+
+def _client(args: argparse.Namespace) -> tuple[Any, Any]:
+    """A Dask client and the LocalCluster of ``--workers`` processes it
+    started (``None`` for ``--scheduler``: the user's cluster)."""
+    from skmm.utils._imports import import_optional
+
+    distributed = import_optional(
+        "dask.distributed", extra="dask", package="distributed"
+    )
+    if args.scheduler:
+        try:
+            return distributed.Client(args.scheduler, timeout="20s"), None
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise usage(
+                f"cannot reach the Dask scheduler {args.scheduler!r} ({exc})",
+                "start one with `dask scheduler` and workers with "
+                "`dask worker ADDRESS`, then pass its tcp://HOST:PORT",
+            ) from exc
+    cluster = distributed.LocalCluster(
+        n_workers=args.workers,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+    )
+    return distributed.Client(cluster), cluster
+
+
+def _encode_sharded(
+    args: argparse.Namespace,
+    data: Any,
+    kept: Any,
+    names: Sequence[str],
+    specs: Sequence[ColumnSpec],
+    built: Sequence[tuple[Any, dict]],
+    out: Path,
+) -> tuple[dict, list[str], list[dict], float, dict]:
+    """Encode on a Dask cluster and write one Parquet shard per partition,
+    as partitions finish (the client never holds the whole output)."""
+    import numpy as np
+
+    from skmm.cache import cache_stats, reset_cache_stats
+    from skmm.cli._shards import (
+        BlocksTransformer,
+        prepare_shard_folder,
+        shard_name,
+        write_shard,
+    )
+    from skmm.compose import encode_partitions
+
+    need_pyarrow()
+    prepare_shard_folder(out)
+    blocks = BlocksTransformer(
+        {name: enc for name, (enc, _) in zip(names, built)},
+        {name: s.column for name, s in zip(names, specs)},
+    )
+    client, cluster = _client(args)
+    try:
+        client.run(reset_cache_stats)
+        t0 = time.perf_counter()
+        blocks.fit(data)
+        size = args.partition_size
+        shards: dict[int, dict] = {}
+        for start, features in encode_partitions(
+            data,
+            blocks,
+            client=client,
+            partition_size=size,
+            verbose=0 if args.quiet else 1,
+        ):
+            stop = start + len(features)
+            table = kept.iloc[start:stop].reset_index(drop=True)
+            table.insert(0, ROW_COLUMN, np.arange(start, stop, dtype=np.int64))
+            table = table.join(features.astype(np.float32).reset_index(drop=True))
+            write_shard(out, start // size, table)
+            shards[start] = {"file": shard_name(start // size), "rows": stop - start}
+        seconds = time.perf_counter() - t0
+        per_worker = client.run(cache_stats).values()
+        stats = {k: sum(w[k] for w in per_worker) for k in ("hits", "misses")}
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    return (
+        blocks.encoders_,
+        blocks.feature_names,
+        [shards[s] for s in sorted(shards)],
+        seconds,
+        stats,
+    )
 
 
 def _npz_column(series: Any) -> Any:

@@ -199,7 +199,7 @@ def encode_partitions(
     if verbose:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=n, desc="encode_table", unit="row")
+        bar = tqdm(total=n, desc="encode", unit="row")
     try:
         for future in as_completed(list(futures)):
             start = futures.pop(future)
