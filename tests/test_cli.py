@@ -460,3 +460,72 @@ def test_entry_point_runs_encode_help():
     assert proc.returncode == 0, proc.stderr
     assert "COLUMN=ENCODER[:SETTINGS]" in proc.stdout
     assert "tfidf" in proc.stdout  # the registered encoders are listed
+
+
+# ------------------------------------------------------- encode on Dask
+def test_encode_workers_writes_shards_equal_to_one_file(encoded, table, tmp_path):
+    pytest.importorskip(
+        "dask.distributed", reason="needs dask.distributed: pip install 'skmm[dask]'"
+    )
+    from skmm.cli._files import read_encoded
+    from skmm.cli._shards import iter_encoded_shards, shard_files
+
+    folder = tmp_path / "shards"
+    rc, out = run_quietly(
+        "encode", table, "-c", TEXT, "-c", IMAGE, "--keep", "id", "--keep",
+        "label", "-o", folder, "--workers", 2, "--partition-size", 4,
+        "--cache", tmp_path / "cache", "--quiet",
+    )  # fmt: skip
+    assert rc == 0
+    assert "encoded 6 rows" in out and "2 shards" in out
+    assert [f.name for f in shard_files(folder)] == [
+        "part-00000.parquet",
+        "part-00001.parquet",
+    ]
+    assert [len(t) for _, t in iter_encoded_shards(folder)] == [4, 2]
+    single = pd.read_parquet(encoded)
+    sharded = pd.read_parquet(folder)  # pandas reads the folder as one table
+    assert list(sharded.columns) == list(single.columns)
+    assert list(sharded.index) == list(range(6))
+    assert sharded["__row__"].tolist() == list(range(6))
+    pd.testing.assert_frame_equal(
+        sharded[["id", "label"]], single[["id", "label"]], check_dtype=False
+    )
+    features = [c for c in single.columns if "__f" in c]
+    np.testing.assert_allclose(
+        sharded[features].to_numpy(), single[features].to_numpy(), rtol=1e-5
+    )
+    meta = json.loads(Path(str(folder) + ".skmm.json").read_text())
+    assert meta["shards"] == [
+        {"file": "part-00000.parquet", "rows": 4},
+        {"file": "part-00001.parquet", "rows": 2},
+    ]
+    assert meta["modalities"]["text"]["encoder"] == "tfidf"
+    assert set(joblib.load(Path(str(folder) + ".encoders.joblib"))) == {
+        "text",
+        "image",
+    }
+    back = read_encoded(folder)
+    np.testing.assert_allclose(back.features.to_numpy(), single[features].to_numpy())
+
+
+def test_encode_sharded_output_errors(table, tmp_path, capsys):
+    rc, _, err = run(
+        capsys, "encode", table, "-c", TEXT, "-o", tmp_path / "x.npz",
+        "--workers", 2,
+    )  # fmt: skip
+    assert rc == 2
+    assert_one_line_error(err, "shards into a folder")
+    busy = tmp_path / "busy"
+    busy.mkdir()
+    (busy / "notes.txt").write_text("mine")
+    rc, _, err = run(
+        capsys, "encode", table, "-c", TEXT, "-o", busy, "--workers", 1,
+    )  # fmt: skip
+    assert rc == 2
+    assert_one_line_error(err, "other files than shards", "notes.txt")
+    rc, _, err = run(
+        capsys, "encode", table, "-c", TEXT, "-o", tmp_path / "o",
+        "--workers", 1, "--scheduler", "tcp://127.0.0.1:1",
+    )  # fmt: skip
+    assert rc == 2
