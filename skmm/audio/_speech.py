@@ -60,8 +60,9 @@ class SpeechTranscriber(_WhisperBase):
         models, which accept only ``"en"``).
     beam_size : int, default=1
         Beam width of the decoder; 1 is greedy.  On Tux Paint's spoken
-        descriptions greedy decoding is 2.4 times faster than a beam of 5 on
-        the CPU, for slightly fewer right words (docs/results.md, "Speech").
+        descriptions, with the temperature fallback, a beam of 5 took 2.4
+        times as long on the CPU for slightly more right words; with
+        ``temperature=0.0`` alone, ~5% longer (docs/results.md, "Speech").
     temperature : float or tuple of float, default=(0.0, 0.2, ..., 1.0)
         faster-whisper's temperatures: decoding starts at the first and
         falls back to the next when the transcript is repetitive or
