@@ -125,12 +125,68 @@ class FaissIndex(BaseIndex):
         elif self.kind == "ivf":
             index.nprobe = self.nprobe
 
+    def train(self, X) -> FaissIndex:
+        """Build the empty index, trained on the sample ``X``, without adding it.
+
+        For a gallery added in several parts (shard by shard, see
+        :func:`~skmm.retrieval.build_index_from_shards`): IVF learns its
+        ``nlist`` clusters from ``X``, and every later :meth:`add` only
+        assigns vectors to them.  Flat and HNSW indexes need no training;
+        for them this only fixes the dimension.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, dim)
+            The training sample (normalised first for ``metric="cosine"``).
+
+        Returns
+        -------
+        self
+
+        Raises
+        ------
+        ValueError
+            When the index already holds vectors.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skmm.retrieval import FaissIndex
+        >>> X = np.random.default_rng(0).normal(size=(200, 8))
+        >>> index = FaissIndex(kind="ivf", nlist=4).train(X)  # doctest: +SKIP
+        >>> len(index.add(X[:50]).add(X[50:]))  # doctest: +SKIP
+        200
+        """
+        from skmm.retrieval._index import _check_vectors, _l2_normalize
+
+        self._validate_params()
+        if len(self):
+            raise ValueError(
+                f"train() builds an empty index; this one holds {len(self)} "
+                "vectors (reset() it first)"
+            )
+        arr = _check_vectors(X, "X", None)
+        if arr.shape[0] == 0:
+            raise ValueError("train() needs at least one vector")
+        if self.metric == "cosine":
+            arr = _l2_normalize(arr)
+        faiss = self._faiss()
+        if self.n_threads is not None:
+            faiss.omp_set_num_threads(self.n_threads)
+        self._store = self._build(faiss, arr)
+        return self
+
     def _add(self, X: np.ndarray) -> None:
         faiss = self._faiss()
         if self.n_threads is not None:
             faiss.omp_set_num_threads(self.n_threads)
         if getattr(self, "_store", None) is None:
             self._store = self._build(faiss, X)
+        elif self._store.d != X.shape[1]:
+            raise ValueError(
+                f"X has {X.shape[1]} dimensions, but the index was trained on "
+                f"{self._store.d}-dimensional vectors."
+            )
         self._store.add(X)
 
     def _search(self, Q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
