@@ -41,6 +41,12 @@ from skmm.retrieval._exact_index import ExactIndex
 from skmm.retrieval._faiss_index import FaissIndex
 from skmm.retrieval._index import BaseIndex, load_index
 from skmm.retrieval._linear import CCARetriever, PLSRetriever, RidgeRetriever
+from skmm.retrieval._sharded import (
+    build_index_from_shards,
+    estimate_build_memory,
+    iter_shards,
+    search_shards,
+)
 from skmm.retrieval._two_tower import TwoTowerRetriever
 from skmm.retrieval._validation import MissingModalityWarning
 
@@ -55,7 +61,11 @@ __all__ = [
     "PLSRetriever",
     "RidgeRetriever",
     "TwoTowerRetriever",
+    "build_index_from_shards",
+    "estimate_build_memory",
+    "iter_shards",
     "load_index",
+    "search_shards",
 ]
 
 _BUILTIN_RETRIEVERS = {
