@@ -98,7 +98,8 @@ def main() -> None:
         "--price",
         type=float,
         default=0.045,
-        help="dollars per core (vCPU) hour; default: about an on-demand compute-optimised x86 VM",
+        help="dollars per core (vCPU) hour (default: about an on-demand "
+        "compute-optimised x86 VM)",
     )
     args = parser.parse_args()
 
