@@ -89,9 +89,7 @@ def test_search_shards_clips_k_with_a_warning(data):
     with pytest.warns(UserWarning, match="larger than the gallery"):
         i, _ = search_shards(Q[:2], [G[:3], G[3:5]], k=9)
     assert i.shape == (2, 5)
-    np.testing.assert_array_equal(
-        i, ExactIndex().add(G[:5]).search(Q[:2], k=5)[0]
-    )
+    np.testing.assert_array_equal(i, ExactIndex().add(G[:5]).search(Q[:2], k=5)[0])
 
 
 def test_exact_index_built_from_shards(data, tmp_path):
