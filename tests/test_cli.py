@@ -529,3 +529,84 @@ def test_encode_sharded_output_errors(table, tmp_path, capsys):
         "--workers", 1, "--scheduler", "tcp://127.0.0.1:1",
     )  # fmt: skip
     assert rc == 2
+
+
+# ------------------------------------------------------ index from shards
+def split_encoded(encoded: Path, folder: Path, sizes=(2, 3, 1)) -> Path:
+    """A shard folder as `skmm encode --workers` writes it, from a single file."""
+    import shutil
+
+    df = pd.read_parquet(encoded)
+    folder.mkdir(parents=True)
+    start = 0
+    for i, size in enumerate(sizes):
+        part = df.iloc[start : start + size]
+        part.to_parquet(folder / f"part-{i:05d}.parquet", index=False)
+        start += size
+    meta = json.loads(Path(str(encoded) + ".skmm.json").read_text())
+    meta["encoders_file"] = folder.name + ".encoders.joblib"
+    Path(str(folder) + ".skmm.json").write_text(json.dumps(meta))
+    shutil.copyfile(
+        str(encoded) + ".encoders.joblib", folder.parent / meta["encoders_file"]
+    )
+    return folder
+
+
+@pytest.mark.parametrize("kind", ["exact", "faiss-ivf", "faiss-hnsw"])
+def test_index_shard_folder_then_query(encoded, text_index, kind, tmp_path, capsys):
+    if kind != "exact":
+        pytest.importorskip("faiss")
+    folder = split_encoded(encoded, tmp_path / "shards")
+    index = tmp_path / "sharded.index"
+    rc, out, err = run(
+        capsys, "index", folder, "--modality", "text", "--kind", kind,
+        "--train-size", 4, "--max-memory", "1G", "-o", index,
+    )  # fmt: skip
+    assert rc == 0, err
+    assert f"indexed 6 text vectors (4-d, {kind}, encoder space) from 3 shards" in out
+    assert "memory bound" in out and "peak RSS" in out
+    for row in (1, 3, 4):
+        argv = [CAPTIONS[row], "-k", 6, "--json"]
+        rc, got, err = run(capsys, "query", index, *argv)
+        assert rc == 0, err
+        rc, want, _ = run(capsys, "query", text_index, *argv)
+        got, want = json.loads(got)["results"], json.loads(want)["results"]
+        assert got[0]["__row__"] == row
+        assert got[0]["id"] == f"item{row}"
+        if kind == "exact":  # the same rows, ids and scores as one file
+            assert [r["__row__"] for r in got] == [r["__row__"] for r in want]
+            assert [r["score"] for r in got] == pytest.approx(
+                [r["score"] for r in want], abs=1e-5
+            )
+
+
+def test_index_bad_shard_folders(encoded, tmp_path, capsys):
+    bad = tmp_path / "x.index"
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    rc, _, err = run(capsys, "index", empty, "--modality", "text", "-o", bad)
+    assert rc == 2
+    assert_one_line_error(err, "empty", "part-*.parquet")
+
+    folder = split_encoded(encoded, tmp_path / "shards")
+    rc, _, err = run(
+        capsys, "index", folder, "--modality", "text", "--max-memory", "100",
+        "-o", bad,
+    )  # fmt: skip
+    assert rc == 2
+    assert_one_line_error(err, "--max-memory")
+
+    narrow = pd.read_parquet(folder / "part-00001.parquet").drop(columns="image__f47")
+    narrow.to_parquet(folder / "part-00001.parquet", index=False)
+    rc, _, err = run(capsys, "index", folder, "--modality", "text", "-o", bad)
+    assert rc == 2
+    assert_one_line_error(err, "part-00001.parquet", "mixed widths")
+
+    raw = (folder / "part-00002.parquet").read_bytes()
+    for damaged in (b"", b"not parquet", raw[: len(raw) // 2]):
+        (folder / "part-00001.parquet").write_bytes(raw)  # width fixed again
+        (folder / "part-00002.parquet").write_bytes(damaged)
+        rc, _, err = run(capsys, "index", folder, "--modality", "text", "-o", bad)
+        assert rc == 2
+        assert_one_line_error(err, "part-00002.parquet", "cannot read the shard")
+    assert not bad.exists()
