@@ -216,7 +216,9 @@ def cmd_encode(args: argparse.Namespace) -> int:
     args : argparse.Namespace
         ``input``, ``columns`` (``COLUMN=ENCODER[:SETTINGS]`` strings),
         ``output``, ``keep``, ``cache``, ``no_cache``, ``batch_size``,
-        ``device``, ``quiet``.
+        ``device``, ``quiet``; ``workers`` or ``scheduler`` (encode on Dask
+        and write Parquet shards into the folder ``output``) and
+        ``partition_size``.
 
     Returns
     -------
