@@ -34,6 +34,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from sklearn.base import BaseEstimator
+
 from skmm.base import BaseEncoder
 from skmm.exceptions import InvalidItemError
 from skmm.utils._imports import import_optional
@@ -103,11 +105,12 @@ def _rows(X: Any, start: int, stop: int) -> Any:
 
 
 def _check_args(encoder: Any, partition_size: int, retries: int) -> None:
-    check_is_fitted(encoder)
     if not callable(getattr(encoder, "transform", None)):
         raise TypeError(
             f"encoder must be a fitted transformer; got {type(encoder).__name__}"
         )
+    if isinstance(encoder, BaseEstimator):  # duck-typed transformers: as given
+        check_is_fitted(encoder)
     if isinstance(partition_size, bool) or not isinstance(partition_size, int):
         raise TypeError(f"partition_size must be an int; got {partition_size!r}")
     if partition_size < 1:

@@ -109,8 +109,11 @@ def test_bad_item_follows_on_error(client):
     with pytest.raises(InvalidItemError, match="row 17"):
         encode_table(s, enc, client=client, partition_size=4)
     enc.set_params(on_error="nan")
-    with pytest.warns(InvalidItemWarning, match="row 17"):
+    with pytest.warns(InvalidItemWarning) as caught:
         got = encode_table(s, enc, client=client, partition_size=4)
+    messages = sorted(str(w.message) for w in caught)  # one per partition
+    assert len(messages) == 2
+    assert "row 17" in messages[0] and "row 25" in messages[1]
     assert np.isnan(got[[17, 25]]).all()
     assert np.isfinite(np.delete(got, [17, 25], axis=0)).all()
 
@@ -139,3 +142,39 @@ def test_a_killed_worker_loses_only_its_partition(client, tmp_path):
     assert got.shape == expected.shape  # no duplicate or missing rows
     np.testing.assert_array_equal(got, expected)
     client.wait_for_workers(2, timeout=60)  # the nanny restarts the victim
+
+
+def test_without_dask_the_error_names_the_extra(monkeypatch):
+    import sys
+
+    from skmm.exceptions import MissingDependencyError
+
+    s = _texts(5)
+    enc = CountingEncoder().fit(s)
+    monkeypatch.setitem(sys.modules, "dask.distributed", None)
+    with pytest.raises(MissingDependencyError, match=r"skmm\[dask\]"):
+        encode_table(s, enc, client=object())
+
+
+def test_bad_arguments():
+    from sklearn.exceptions import NotFittedError
+
+    s = _texts(5)
+    with pytest.raises(NotFittedError):
+        encode_table(s, CountingEncoder())
+    enc = CountingEncoder().fit(s)
+    with pytest.raises(ValueError, match="partition_size must be >= 1"):
+        encode_table(s, enc, partition_size=0)
+    with pytest.raises(ValueError, match="retries"):
+        encode_table(s, enc, retries=-1)
+    with pytest.raises(ValueError, match="holds no skmm encoder"):
+        encode_table(s, _NoCache().fit(s), cache="/tmp/x")
+
+
+class _NoCache:
+    def fit(self, X, y=None):
+        self.fitted_ = True
+        return self
+
+    def transform(self, X):
+        return np.zeros((len(X), 1))
