@@ -610,3 +610,60 @@ def test_index_bad_shard_folders(encoded, tmp_path, capsys):
         assert rc == 2
         assert_one_line_error(err, "part-00002.parquet", "cannot read the shard")
     assert not bad.exists()
+
+
+def test_index_shard_folder_through_a_retriever(encoded, tmp_path, capsys):
+    from skmm.retrieval import CCARetriever
+
+    df = pd.read_parquet(encoded)
+    X = df[[c for c in df.columns if c.startswith(("text__", "image__"))]]
+    retriever = CCARetriever(n_components=2).fit(X)
+    joblib.dump(retriever, tmp_path / "cca.joblib")
+    folder = split_encoded(encoded, tmp_path / "shards")
+    index = tmp_path / "photos.index"
+    rc, out, err = run(
+        capsys, "index", folder, "--modality", "image",
+        "--retriever", tmp_path / "cca.joblib", "-o", index,
+    )  # fmt: skip
+    assert rc == 0, err
+    assert "(2-d, exact, retriever space) from 3 shards" in out
+    expected = retriever.index(X).search(X.iloc[[2]], k=3)[0][0].tolist()
+    rc, out, err = run(capsys, "query", index, CAPTIONS[2], "-k", 3, "--json")
+    assert rc == 0, err
+    assert [r["__row__"] for r in json.loads(out)["results"]] == expected
+
+
+def test_index_shard_folder_leaves_out_missing_rows(encoded, tmp_path, capsys):
+    folder = split_encoded(encoded, tmp_path / "shards")
+    part = pd.read_parquet(folder / "part-00001.parquet")  # rows 2, 3, 4
+    part.loc[part["__row__"] == 3, [f"text__f{i}" for i in range(4)]] = np.nan
+    part.to_parquet(folder / "part-00001.parquet", index=False)
+    index = tmp_path / "text.index"
+    rc, out, err = run(capsys, "index", folder, "--modality", "text", "-o", index)
+    assert rc == 0, err
+    assert "indexed 5 text vectors" in out and "1 rows without that modality" in out
+    rc, out, err = run(capsys, "query", index, CAPTIONS[4], "-k", 6, "--json")
+    assert rc == 0, err
+    results = json.loads(out)["results"]
+    assert sorted(r["__row__"] for r in results) == [0, 1, 2, 4, 5]
+    assert (results[0]["__row__"], results[0]["id"]) == (4, "item4")
+
+
+def test_encode_workers_then_index_then_query(table, tmp_path, capsys):
+    pytest.importorskip(
+        "dask.distributed", reason="needs dask.distributed: pip install 'skmm[dask]'"
+    )
+    folder = tmp_path / "shards"
+    rc, _ = run_quietly(
+        "encode", table, "-c", TEXT, "--keep", "id", "-o", folder, "--workers", 2,
+        "--partition-size", 2, "--cache", tmp_path / "cache", "--quiet",
+    )  # fmt: skip
+    assert rc == 0
+    index = tmp_path / "text.index"
+    rc, out, err = run(capsys, "index", folder, "-o", index)
+    assert rc == 0, err
+    assert "indexed 6 text vectors (4-d, exact, encoder space) from 3 shards" in out
+    rc, out, err = run(capsys, "query", index, CAPTIONS[3], "-k", 2, "--json")
+    assert rc == 0, err
+    first = json.loads(out)["results"][0]
+    assert (first["__row__"], first["id"]) == (3, "item3")
