@@ -12,13 +12,12 @@ to a temporary file moved into place with :func:`os.replace` (atomic).
 from __future__ import annotations
 
 import os
-import tempfile
 import zlib
 from collections.abc import Sequence
 from typing import Any
 
 from skmm.cache import EmbeddingCache
-from skmm.cache._store import _RESIDUE
+from skmm.cache._store import _RESIDUE, write_checked
 
 __all__ = ["TranscriptCache", "open_transcript_cache"]
 
@@ -78,18 +77,7 @@ class TranscriptCache(EmbeddingCache):
             path = self._text_path(namespace, key)
             folder = os.path.dirname(path)
             os.makedirs(folder, exist_ok=True)
-            data = text.encode("utf-8")
-            fd, tmp = tempfile.mkstemp(prefix=f".{key}.", suffix=".tmp", dir=folder)
-            try:
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(data + zlib.crc32(data).to_bytes(4, "little"))
-                os.replace(tmp, path)
-            except BaseException:
-                try:
-                    os.unlink(tmp)
-                except OSError:
-                    pass
-                raise
+            write_checked(path, text.encode("utf-8"))
         self._count(writes=len(keys))
 
 

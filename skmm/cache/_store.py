@@ -100,6 +100,50 @@ _WARNED: set[str] = set()
 _RESIDUE = 0x2144DF1C
 
 
+def write_checked(path: str | os.PathLike, data: bytes) -> None:
+    """Write ``data`` and its CRC-32 trailer to ``path``, atomically.
+
+    A temporary file in the same folder is moved into place with
+    :func:`os.replace`, so a reader (or a ``kill -9`` mid-write) never sees
+    half an entry.  The folder must exist; ``OSError`` is the caller's.
+    Shared by the embedding cache, the prefix store and the transcript store.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "entry")
+    >>> write_checked(path, b"abc")
+    >>> read_checked(path)
+    b'abc'
+    """
+    folder, name = os.path.split(os.fspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder or ".")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data + zlib.crc32(data).to_bytes(4, "little"))
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def read_checked(path: str | os.PathLike) -> bytes | None:
+    """The data :func:`write_checked` wrote at ``path``, or ``None`` when the
+    file is missing or unreadable, or fails its CRC-32 (truncated,
+    overwritten, foreign)."""
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read()
+    except OSError:
+        return None
+    if len(raw) < 4 or zlib.crc32(raw) != _RESIDUE:
+        return None
+    return raw[:-4]
+
+
 def unusable_cache_warning(root: str | os.PathLike, exc: BaseException) -> None:
     """Warn, once per folder and process, that a cache folder is unusable.
 
@@ -239,18 +283,7 @@ class EmbeddingCache:
             if folder not in made:
                 os.makedirs(folder, exist_ok=True)
                 made.add(folder)
-            data = header + vec.tobytes()
-            fd, tmp = tempfile.mkstemp(prefix=f".{key}.", suffix=".tmp", dir=folder)
-            try:
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(data + zlib.crc32(data).to_bytes(4, "little"))
-                os.replace(tmp, path)
-            except BaseException:
-                try:
-                    os.unlink(tmp)
-                except OSError:
-                    pass
-                raise
+            write_checked(path, header + vec.tobytes())
         self._count(writes=len(keys))
 
     def write_meta(self, namespace: str, meta: dict[str, Any]) -> None:

@@ -25,9 +25,7 @@ from __future__ import annotations
 
 import io
 import os
-import tempfile
 import threading
-import zlib
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -127,17 +125,14 @@ class PrefixStore:
     def _read(self, key: str) -> np.ndarray | None:
         if self.root is None:
             return None
+        from skmm.cache._store import read_checked
+
         path = self._path(key)
+        body = read_checked(path)
         try:
-            with open(path, "rb") as fh:
-                raw = fh.read()
-        except FileNotFoundError:
-            return None
-        except OSError:  # unreadable: a miss
-            return None
-        try:
-            body, trailer = raw[:-4], raw[-4:]
-            if len(raw) < 4 or zlib.crc32(body) != int.from_bytes(trailer, "little"):
+            if body is None:
+                if not path.is_file():
+                    return None  # not there (or a folder): a miss
                 raise ValueError("checksum mismatch")
             return np.load(io.BytesIO(body), allow_pickle=False)
         except Exception:  # truncated, overwritten or foreign: recompute
@@ -155,24 +150,12 @@ class PrefixStore:
         path = self._path(key)
         buf = io.BytesIO()
         np.save(buf, value, allow_pickle=False)
-        data = buf.getvalue()
-        tmp = None
+        from skmm.cache._store import unusable_cache_warning, write_checked
+
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(
-                prefix=f".{key}.", suffix=".tmp", dir=path.parent
-            )
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data + zlib.crc32(data).to_bytes(4, "little"))
-            os.replace(tmp, path)
+            write_checked(path, buf.getvalue())
         except OSError as exc:  # an unusable cache folder must not stop training
-            from skmm.cache._store import unusable_cache_warning
-
-            if tmp is not None:
-                try:
-                    os.unlink(tmp)
-                except OSError:
-                    pass
             self._unusable = True
             unusable_cache_warning(self.root, exc)
 
