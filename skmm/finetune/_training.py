@@ -34,6 +34,7 @@ __all__ = [
     "prepare_column",
     "RestoredNet",
     "restore_device",
+    "restore_tuned",
     "save_delta",
 ]
 
@@ -352,6 +353,25 @@ class RestoredNet:
         self.module_ = module
         self.device = str(device)
         self.history = None
+
+
+def restore_tuned(est: Any, device: Any, build_module: Any) -> RestoredNet:
+    """Rebuild a fine-tuning estimator's network after unpickling: the module
+    from ``build_module()`` (the towers from the base weights), then the tuned
+    delta the pickle carries (``est._tuned_delta``), on ``device`` (or the
+    CPU, with a warning, when CUDA is gone); sets and returns ``est.net_``."""
+    from sklearn.utils.validation import check_is_fitted
+
+    blob = est.__dict__.get("_tuned_delta")
+    if blob is None:
+        check_is_fitted(est, "net_")
+    device = restore_device(device, type(est).__name__)
+    module = build_module()
+    load_delta(module, blob)
+    module.to(device).eval()
+    net = RestoredNet(module, device)
+    est.__dict__["net_"] = net
+    return net
 
 
 def restore_device(device: Any, owner: str) -> torch.device:

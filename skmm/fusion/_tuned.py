@@ -24,10 +24,9 @@ from skmm.finetune._training import (
     RestoredNet,
     TowerBank,
     autocast_context,
-    load_delta,
     per_modality,
     prepare_column,
-    restore_device,
+    restore_tuned,
     save_delta,
 )
 from skmm.fusion._net import FusionNetwork
@@ -287,21 +286,12 @@ def getstate(est: Any, state: dict) -> dict:
 
 def restore(est: Any) -> RestoredNet:
     """Rebuild the towers from the base weights and load the tuned delta."""
-    from sklearn.utils.validation import check_is_fitted
 
-    blob = est.__dict__.get("_tuned_delta")
-    if blob is None:
-        check_is_fitted(est, "net_")
-    device = restore_device(
-        est.__dict__.get("_tuned_device", "cpu"), type(est).__name__
-    )
-    lora = _per_modality(est, est.lora, "lora", None)
-    towers = _build_towers(est, est.encoders_, est._unfreeze_spec, lora, 0)
-    module = TunedFusionNetwork(
-        towers=towers, precision=est.precision, **est._tuned_config
-    )
-    load_delta(module, blob)
-    module.to(device).eval()
-    net = RestoredNet(module, device)
-    est.__dict__["net_"] = net
-    return net
+    def build() -> nn.Module:
+        lora = _per_modality(est, est.lora, "lora", None)
+        towers = _build_towers(est, est.encoders_, est._unfreeze_spec, lora, 0)
+        return TunedFusionNetwork(
+            towers=towers, precision=est.precision, **est._tuned_config
+        )
+
+    return restore_tuned(est, est.__dict__.get("_tuned_device", "cpu"), build)

@@ -2,8 +2,9 @@
 towers with symmetric InfoNCE.
 
 This module holds the estimator: its parameters, the raw columns it reads,
-fit's steps, embed and the pickle round trip (the tuned delta).  The network
-it trains and the training loop are in ``_two_tower_training.py``.
+fit's steps and embed.  The network it trains, the training loop, its
+search space and the pickle round trip (the tuned delta) are in
+``_two_tower_training.py``.
 """
 
 from __future__ import annotations
@@ -21,10 +22,12 @@ from skmm.retrieval._docs import RETRIEVER_DOCS
 from skmm.retrieval._two_tower_training import (
     build_towers,
     embed_items,
-    new_network,
     prefix_banks,
+    restore_network,
     row_groups,
     train_network,
+    tuned_state,
+    two_tower_space,
     validation_split,
 )
 from skmm.retrieval._validation import MissingModalityWarning, raw_column
@@ -326,27 +329,7 @@ class TwoTowerRetriever(BaseRetriever):
         dict
             Parameter -> suggested value.
         """
-        from skmm.model_selection._space import tower_depths, tuning_space
-
-        if estimator is None:
-            depths = {"text": 6, "image": 19}
-        else:
-            encoders = {
-                m: estimator._encoder_for(m)
-                for m in (estimator.query, estimator.target)
-            }
-            depths = tower_depths(encoders)
-        params = tuning_space(trial, depths)
-        params.update(
-            {
-                "lr": trial.suggest_float("lr", 1e-4, 1e-2, log=True),
-                "embed_dim": trial.suggest_categorical("embed_dim", [128, 256, 512]),
-                "hard_negatives": trial.suggest_categorical(
-                    "hard_negatives", [0.0, 1.0, 5.0]
-                ),
-            }
-        )
-        return params
+        return two_tower_space(trial, estimator)
 
     # ------------------------------------------------------------ helpers
     def _per_modality(self, value: Any, name: str, default: Any) -> dict:
@@ -502,30 +485,11 @@ class TwoTowerRetriever(BaseRetriever):
 
     # -------------------------------------------------------------- pickle
     def __getstate__(self) -> dict:
-        from skmm.finetune._training import save_delta
-
-        state = dict(super().__getstate__())
-        net = state.pop("net_", None)
-        if net is not None:
-            state["_tuned_delta"] = save_delta(net.module_)
-        return state
+        return tuned_state(dict(super().__getstate__()))
 
     def _restore(self) -> Any:
         """Rebuild the towers from the base weights, then load the tuned delta."""
-        from skmm.finetune._training import RestoredNet, load_delta, restore_device
-
-        blob = self.__dict__.get("_tuned_delta")
-        if blob is None:
-            check_is_fitted(self, "net_")
-        device = restore_device(self.device, type(self).__name__)
-        lora = self._per_modality(self.lora, "lora", {})
-        towers = build_towers(self, self.encoders_, self._unfreeze_spec, lora, 0)
-        module = new_network(self, towers, self.embed_dim_)
-        load_delta(module, blob)
-        module.to(device).eval()
-        net = RestoredNet(module, device)
-        self.__dict__["net_"] = net
-        return net
+        return restore_network(self)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

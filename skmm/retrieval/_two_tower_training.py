@@ -3,8 +3,8 @@
 :class:`~skmm.retrieval.TwoTowerRetriever` (``_two_tower.py``) reads the
 raw columns and fits the encoders; this module holds what it trains: the
 network over the towers' trainable suffixes, the row groups and the
-validation split, the frozen-prefix banks, the skorch training run and the
-batched embedding of items.  Torch is imported inside the functions, so
+validation split, the frozen-prefix banks, the skorch training run, the
+batched embedding of items, the search space and the pickle round trip.  Torch is imported inside the functions, so
 ``import skmm.retrieval`` stays light.
 """
 
@@ -23,8 +23,11 @@ __all__ = [
     "new_network",
     "network_cls",
     "prefix_banks",
+    "restore_network",
     "row_groups",
     "train_network",
+    "tuned_state",
+    "two_tower_space",
     "validation_split",
 ]
 
@@ -323,3 +326,52 @@ def embed_items(
     finally:
         module.train(was)
     return z
+
+
+def two_tower_space(trial: Any, estimator: Any = None) -> dict[str, Any]:
+    """:meth:`TwoTowerRetriever.search_space`: how deep each tower trains
+    (bounded by the towers' depths), LoRA, and the head's settings."""
+    from skmm.model_selection._space import tower_depths, tuning_space
+
+    if estimator is None:
+        depths = {"text": 6, "image": 19}
+    else:
+        encoders = {
+            m: estimator._encoder_for(m) for m in (estimator.query, estimator.target)
+        }
+        depths = tower_depths(encoders)
+    params = tuning_space(trial, depths)
+    params.update(
+        {
+            "lr": trial.suggest_float("lr", 1e-4, 1e-2, log=True),
+            "embed_dim": trial.suggest_categorical("embed_dim", [128, 256, 512]),
+            "hard_negatives": trial.suggest_categorical(
+                "hard_negatives", [0.0, 1.0, 5.0]
+            ),
+        }
+    )
+    return params
+
+
+def tuned_state(state: dict) -> dict:
+    """A fitted retriever's pickle state: the trained net replaced by its
+    tuned delta (the state dict minus the frozen parameters)."""
+    from skmm.finetune._training import save_delta
+
+    net = state.pop("net_", None)
+    if net is not None:
+        state["_tuned_delta"] = save_delta(net.module_)
+    return state
+
+
+def restore_network(est: Any) -> Any:
+    """Rebuild ``est.net_`` after unpickling (towers from the base weights,
+    then the tuned delta)."""
+    from skmm.finetune._training import restore_tuned
+
+    def build() -> Any:
+        lora = est._per_modality(est.lora, "lora", {})
+        towers = build_towers(est, est.encoders_, est._unfreeze_spec, lora, 0)
+        return new_network(est, towers, est.embed_dim_)
+
+    return restore_tuned(est, est.device, build)
