@@ -14,8 +14,6 @@ from skmm.exceptions import MissingModalityWarning
 __all__ = ["MissingModalityWarning", "raw_column", "select_block"]
 
 
-
-
 def select_block(
     X: Any,
     *,
