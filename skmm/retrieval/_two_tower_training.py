@@ -4,8 +4,9 @@
 raw columns and fits the encoders; this module holds what it trains: the
 network over the towers' trainable suffixes, the row groups and the
 validation split, the frozen-prefix banks, the skorch training run, the
-batched embedding of items, the search space and the pickle round trip.  Torch is imported inside the functions, so
-``import skmm.retrieval`` stays light.
+batched embedding of items, the search space and the pickle round trip.
+Torch is imported inside the functions, so ``import skmm.retrieval`` stays
+light.
 """
 
 from __future__ import annotations
