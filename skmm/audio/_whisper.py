@@ -11,11 +11,14 @@ import numpy as np
 
 from skmm.audio._io import estimate_duration
 from skmm.audio._speech_model import _WhisperBase, audio_frames
+from skmm.base._docs import encoder_docs
+from skmm.utils._docs import fill_doc
 from skmm.utils._sklearn_compat import Interval, StrOptions
 
 __all__ = ["WhisperEncoder"]
 
 
+@fill_doc(encoder_docs("audio"))
 class WhisperEncoder(_WhisperBase):
     """Embed audio clips with the encoder of a Whisper speech recogniser.
 
@@ -57,11 +60,8 @@ class WhisperEncoder(_WhisperBase):
         Where the model runs; ``"auto"`` picks CUDA when CTranslate2 sees it.
     cache : bool, path or None, default=None
         Cache embeddings on disk per clip; see :mod:`skmm.cache`.
-    on_error : {"raise", "nan"}, default="raise"
-        What an unreadable cell does: raise an error naming the column, row
-        and path, or become a NaN row (with a warning).
-    verbose : int, default=1
-        Show a progress bar on long encodes; 0 is silent.
+    {on_error}
+    {verbose}
 
     Attributes
     ----------

@@ -22,6 +22,7 @@ _CELLS = {
     "text": ("item", "a non-text cell", "the column and row"),
     "image": ("item", "an unreadable image", "the column, the row and the path"),
     "audio": ("clip", "an unreadable cell", "the column, row and path"),
+    "video": ("clip", "an unreadable cell", "the column, row and path"),
 }
 
 _SHARED = {
@@ -56,7 +57,7 @@ def encoder_docs(modality: str) -> dict[str, str]:
 
     Parameters
     ----------
-    modality : {"text", "image", "audio"}
+    modality : {"text", "image", "audio", "video"}
         Whose cells the ``cache`` and ``on_error`` entries speak of.
 
     Returns

@@ -8,12 +8,15 @@ from typing import Any, ClassVar
 import numpy as np
 from sklearn.base import BaseEstimator
 
+from skmm.base._docs import encoder_docs
+from skmm.utils._docs import fill_doc
 from skmm.utils._sklearn_compat import StrOptions
 from skmm.video._common import _Clip, _VideoEncoderBase, resolve_encoder
 
 __all__ = ["VideoEncoder"]
 
 
+@fill_doc(encoder_docs("video"))
 class VideoEncoder(_VideoEncoderBase):
     """Embed videos: frames sampled with PyAV, any image encoder, pooled.
 
@@ -63,11 +66,8 @@ class VideoEncoder(_VideoEncoderBase):
         embedding per (video content, frame index, image encoder), so a
         later run with another pooling or ``n_frames`` embeds only new
         frames (``True``: ``$SKMM_CACHE_DIR`` or ``~/.cache/skmm/embeddings``).
-    on_error : {"raise", "nan"}, default="raise"
-        What an unreadable cell does: raise an error naming the column, row
-        and path, or become a NaN row (with a warning).
-    verbose : int, default=1
-        Show a progress bar on long encodes; 0 is silent.
+    {on_error}
+    {verbose}
 
     Attributes
     ----------

@@ -10,6 +10,8 @@ from typing import Any, ClassVar
 import numpy as np
 from sklearn.base import clone
 
+from skmm.base._docs import encoder_docs
+from skmm.utils._docs import fill_doc
 from skmm.utils._sklearn_compat import (
     Interval,
     StrOptions,
@@ -147,6 +149,7 @@ class VideoSummary:
         return sheet
 
 
+@fill_doc(encoder_docs("video"))
 class VideoSummarizer(_VideoEncoderBase):
     """Keyframes of videos: clusters of frame embeddings, and their times.
 
@@ -178,11 +181,8 @@ class VideoSummarizer(_VideoEncoderBase):
     cache : bool, path or None, default=None
         Cache the timestamps per clip and the frame embeddings per frame
         (shared with :class:`VideoEncoder` for the same image encoder).
-    on_error : {"raise", "nan"}, default="raise"
-        What an unreadable cell does: raise an error naming the column, row
-        and path, or become a NaN row (with a warning).
-    verbose : int, default=1
-        Show a progress bar on long encodes; 0 is silent.
+    {on_error}
+    {verbose}
 
     Attributes
     ----------
