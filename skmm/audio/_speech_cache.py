@@ -12,12 +12,11 @@ to a temporary file moved into place with :func:`os.replace` (atomic).
 from __future__ import annotations
 
 import os
-import zlib
 from collections.abc import Sequence
 from typing import Any
 
 from skmm.cache import EmbeddingCache
-from skmm.cache._store import _RESIDUE, write_checked
+from skmm.cache._store import read_checked, write_checked
 
 __all__ = ["TranscriptCache", "open_transcript_cache"]
 
@@ -44,15 +43,14 @@ class TranscriptCache(EmbeddingCache):
         for key in keys:
             path = self._text_path(namespace, key)
             try:
-                with open(path, "rb") as fh:
-                    raw = fh.read()
+                body = read_checked(path)
             except OSError:  # absent, unreadable, a folder: a miss
                 out.append(None)
                 continue
             text = None
-            if len(raw) >= 4 and zlib.crc32(raw) == _RESIDUE:
+            if body is not None:
                 try:
-                    text = raw[:-4].decode("utf-8")
+                    text = body.decode("utf-8")
                 except UnicodeDecodeError:
                     text = None
             if text is None:

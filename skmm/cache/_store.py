@@ -131,14 +131,11 @@ def write_checked(path: str | os.PathLike, data: bytes) -> None:
 
 
 def read_checked(path: str | os.PathLike) -> bytes | None:
-    """The data :func:`write_checked` wrote at ``path``, or ``None`` when the
-    file is missing or unreadable, or fails its CRC-32 (truncated,
-    overwritten, foreign)."""
-    try:
-        with open(path, "rb") as fh:
-            raw = fh.read()
-    except OSError:
-        return None
+    """The data :func:`write_checked` wrote at ``path``, or ``None`` when it
+    fails its CRC-32 (truncated, overwritten, foreign).  A file that is
+    missing or cannot be read raises ``OSError`` (a miss, not damage)."""
+    with open(path, "rb") as fh:
+        raw = fh.read()
     if len(raw) < 4 or zlib.crc32(raw) != _RESIDUE:
         return None
     return raw[:-4]

@@ -128,11 +128,12 @@ class PrefixStore:
         from skmm.cache._store import read_checked
 
         path = self._path(key)
-        body = read_checked(path)
+        try:
+            body = read_checked(path)
+        except OSError:  # absent, unreadable, a folder: a miss
+            return None
         try:
             if body is None:
-                if not path.is_file():
-                    return None  # not there (or a folder): a miss
                 raise ValueError("checksum mismatch")
             return np.load(io.BytesIO(body), allow_pickle=False)
         except Exception:  # truncated, overwritten or foreign: recompute
