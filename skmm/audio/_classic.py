@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numbers
-from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -12,7 +11,9 @@ from skmm.audio._common import _AudioEncoderBase
 from skmm.audio._features import delta, mel_filterbank, mfcc, pool_time, power_to_db
 from skmm.audio._features import power_spectrogram as _power_spectrogram
 from skmm.base._docs import encoder_docs
+from skmm.base._params import EncoderParams
 from skmm.utils._docs import fill_doc
+from skmm.utils._params import estimator_init
 from skmm.utils._sklearn_compat import Interval, StrOptions
 
 __all__ = ["LogMelEncoder", "MFCCEncoder"]
@@ -83,7 +84,8 @@ class _SpectralEncoderBase(_AudioEncoderBase):
 
 
 @fill_doc(encoder_docs("audio"))
-class MFCCEncoder(_SpectralEncoderBase):
+@estimator_init
+class MFCCEncoder(_SpectralEncoderBase, EncoderParams):
     """Mel-frequency cepstral coefficients pooled over time.
 
     Each clip is read (and resampled) at ``sampling_rate``, turned into
@@ -168,42 +170,19 @@ class MFCCEncoder(_SpectralEncoderBase):
         "deltas": ["boolean"],
     }
 
-    def __init__(
-        self,
-        *,
-        sampling_rate: int = 16000,
-        n_mfcc: int = 20,
-        n_mels: int = 64,
-        n_fft: int = 512,
-        hop_length: int = 160,
-        fmin: float = 0.0,
-        fmax: float | None = None,
-        top_db: float | None = 80.0,
-        pooling: str = "meanstd",
-        n_frames: int = 32,
-        deltas: bool = False,
-        input_rate: int | None = None,
-        batch_size: int = 64,
-        cache: bool | str | Path | None = None,
-        on_error: str = "raise",
-        verbose: int = 1,
-    ):
-        self.sampling_rate = sampling_rate
-        self.n_mfcc = n_mfcc
-        self.n_mels = n_mels
-        self.n_fft = n_fft
-        self.hop_length = hop_length
-        self.fmin = fmin
-        self.fmax = fmax
-        self.top_db = top_db
-        self.pooling = pooling
-        self.n_frames = n_frames
-        self.deltas = deltas
-        self.input_rate = input_rate
-        self.batch_size = batch_size
-        self.cache = cache
-        self.on_error = on_error
-        self.verbose = verbose
+    sampling_rate: int = 16000
+    n_mfcc: int = 20
+    n_mels: int = 64
+    n_fft: int = 512
+    hop_length: int = 160
+    fmin: float = 0.0
+    fmax: float | None = None
+    top_db: float | None = 80.0
+    pooling: str = "meanstd"
+    n_frames: int = 32
+    deltas: bool = False
+    input_rate: int | None = None
+    batch_size: int = 64
 
     def _frame_width(self) -> int:
         if self.n_mfcc > self.n_mels:
@@ -245,7 +224,8 @@ class MFCCEncoder(_SpectralEncoderBase):
 
 
 @fill_doc(encoder_docs("audio"))
-class LogMelEncoder(_SpectralEncoderBase):
+@estimator_init
+class LogMelEncoder(_SpectralEncoderBase, EncoderParams):
     """Log-power mel spectrogram (dB) pooled over time.
 
     Each clip is read (and resampled) at ``sampling_rate``; the power
@@ -313,38 +293,17 @@ class LogMelEncoder(_SpectralEncoderBase):
     (2, 32)
     """
 
-    def __init__(
-        self,
-        *,
-        sampling_rate: int = 16000,
-        n_mels: int = 64,
-        n_fft: int = 512,
-        hop_length: int = 160,
-        fmin: float = 0.0,
-        fmax: float | None = None,
-        top_db: float | None = 80.0,
-        pooling: str = "meanstd",
-        n_frames: int = 32,
-        input_rate: int | None = None,
-        batch_size: int = 64,
-        cache: bool | str | Path | None = None,
-        on_error: str = "raise",
-        verbose: int = 1,
-    ):
-        self.sampling_rate = sampling_rate
-        self.n_mels = n_mels
-        self.n_fft = n_fft
-        self.hop_length = hop_length
-        self.fmin = fmin
-        self.fmax = fmax
-        self.top_db = top_db
-        self.pooling = pooling
-        self.n_frames = n_frames
-        self.input_rate = input_rate
-        self.batch_size = batch_size
-        self.cache = cache
-        self.on_error = on_error
-        self.verbose = verbose
+    sampling_rate: int = 16000
+    n_mels: int = 64
+    n_fft: int = 512
+    hop_length: int = 160
+    fmin: float = 0.0
+    fmax: float | None = None
+    top_db: float | None = 80.0
+    pooling: str = "meanstd"
+    n_frames: int = 32
+    input_rate: int | None = None
+    batch_size: int = 64
 
     def _frame_width(self) -> int:
         return self.n_mels

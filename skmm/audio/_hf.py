@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numbers
 import warnings
+from dataclasses import KW_ONLY
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -12,10 +13,12 @@ import numpy as np
 from skmm.audio._common import _AudioEncoderBase
 from skmm.audio._io import estimate_duration
 from skmm.base._docs import encoder_docs
+from skmm.base._params import PretrainedEncoderParams
 from skmm.base._pretrained import PretrainedMixin
 from skmm.utils._device import resolve_device
 from skmm.utils._docs import fill_doc
 from skmm.utils._hf import load_hf_folder
+from skmm.utils._params import estimator_init
 from skmm.utils._sklearn_compat import Interval, StrOptions
 from skmm.utils._weights import resolve_model_folder
 
@@ -67,7 +70,8 @@ def _min_input_length(config: Any) -> int:
 
 
 @fill_doc(encoder_docs("audio"))
-class HFAudioEncoder(PretrainedMixin, _AudioEncoderBase):
+@estimator_init
+class HFAudioEncoder(PretrainedMixin, _AudioEncoderBase, PretrainedEncoderParams):
     """Embed audio clips with a pretrained Hugging Face speech encoder.
 
     Loads ``AutoFeatureExtractor`` and ``AutoModel`` from a local folder
@@ -166,36 +170,15 @@ class HFAudioEncoder(PretrainedMixin, _AudioEncoderBase):
         "max_seconds": [Interval(numbers.Real, 0, None, closed="neither"), None],
     }
 
-    def __init__(
-        self,
-        model: str | Path,
-        *,
-        sampling_rate: int | None = None,
-        pooling: str = "mean",
-        layer: int = -1,
-        normalize: bool = False,
-        max_seconds: float | None = 30.0,
-        input_rate: int | None = None,
-        batch_size: int = 8,
-        device: Any = "auto",
-        cache: bool | str | Path | None = None,
-        on_error: str = "raise",
-        verbose: int = 1,
-        pickle_weights: bool = False,
-    ):
-        self.model = model
-        self.sampling_rate = sampling_rate
-        self.pooling = pooling
-        self.layer = layer
-        self.normalize = normalize
-        self.max_seconds = max_seconds
-        self.input_rate = input_rate
-        self.batch_size = batch_size
-        self.device = device
-        self.cache = cache
-        self.on_error = on_error
-        self.verbose = verbose
-        self.pickle_weights = pickle_weights
+    model: str | Path
+    _: KW_ONLY
+    sampling_rate: int | None = None
+    pooling: str = "mean"
+    layer: int = -1
+    normalize: bool = False
+    max_seconds: float | None = 30.0
+    input_rate: int | None = None
+    batch_size: int = 8
 
     @classmethod
     def get_test_params(cls) -> list[dict[str, Any]]:

@@ -10,11 +10,13 @@ import numpy as np
 
 from skmm.audio._common import _AudioEncoderBase
 from skmm.base._docs import encoder_docs
+from skmm.base._params import PretrainedEncoderParams
 from skmm.base._pretrained import PretrainedMixin
 from skmm.exceptions import MissingDependencyError
 from skmm.utils._device import resolve_device
 from skmm.utils._docs import fill_doc
 from skmm.utils._imports import import_optional
+from skmm.utils._params import estimator_init
 
 __all__ = ["SpeakerEncoder"]
 
@@ -43,7 +45,8 @@ def _import_resemblyzer():
 
 
 @fill_doc(encoder_docs("audio"))
-class SpeakerEncoder(PretrainedMixin, _AudioEncoderBase):
+@estimator_init
+class SpeakerEncoder(PretrainedMixin, _AudioEncoderBase, PretrainedEncoderParams):
     """Speaker embeddings (who is speaking) from Resemblyzer's voice encoder.
 
     Uses the ``resemblyzer`` package's pretrained ``VoiceEncoder`` (a 3-layer
@@ -117,26 +120,9 @@ class SpeakerEncoder(PretrainedMixin, _AudioEncoderBase):
         "trim_silence": ["boolean"],
     }
 
-    def __init__(
-        self,
-        *,
-        trim_silence: bool = True,
-        input_rate: int | None = None,
-        batch_size: int = 16,
-        device: Any = "auto",
-        cache: bool | str | Path | None = None,
-        on_error: str = "raise",
-        verbose: int = 1,
-        pickle_weights: bool = False,
-    ):
-        self.trim_silence = trim_silence
-        self.input_rate = input_rate
-        self.batch_size = batch_size
-        self.device = device
-        self.cache = cache
-        self.on_error = on_error
-        self.verbose = verbose
-        self.pickle_weights = pickle_weights
+    trim_silence: bool = True
+    input_rate: int | None = None
+    batch_size: int = 16
 
     @classmethod
     def get_test_params(cls) -> list[dict[str, Any]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+from dataclasses import KW_ONLY
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -12,7 +13,9 @@ from skmm.audio._speech_cache import open_transcript_cache
 from skmm.audio._speech_model import _WhisperBase
 from skmm.base._cells import Column, _file_key
 from skmm.base._encoder import _NOT_AN_ITEMS_FAULT
+from skmm.base._params import DeviceEncoderParams
 from skmm.exceptions import InvalidItemError
+from skmm.utils._params import estimator_init
 from skmm.utils._sklearn_compat import (
     Interval,
     _check_feature_names_in,
@@ -26,7 +29,8 @@ __all__ = ["SpeechTranscriber"]
 _FALLBACK_TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
 
 
-class SpeechTranscriber(_WhisperBase):
+@estimator_init
+class SpeechTranscriber(_WhisperBase, DeviceEncoderParams):
     """Transcribe audio clips to text with Whisper (faster-whisper).
 
     A transformer from audio column(s) to text column(s): each clip
@@ -125,32 +129,14 @@ class SpeechTranscriber(_WhisperBase):
         "temperature": [Interval(numbers.Real, 0, None, closed="left"), tuple, list],
     }
 
-    def __init__(
-        self,
-        model: str | Path | None = None,
-        *,
-        language: str | None = None,
-        beam_size: int = 1,
-        temperature: float | tuple[float, ...] = _FALLBACK_TEMPERATURES,
-        compute_type: str = "auto",
-        input_rate: int | None = None,
-        batch_size: int = 16,
-        device: Any = "auto",
-        cache: bool | str | Path | None = None,
-        on_error: str = "raise",
-        verbose: int = 1,
-    ):
-        self.model = model
-        self.language = language
-        self.beam_size = beam_size
-        self.temperature = temperature
-        self.compute_type = compute_type
-        self.input_rate = input_rate
-        self.batch_size = batch_size
-        self.device = device
-        self.cache = cache
-        self.on_error = on_error
-        self.verbose = verbose
+    model: str | Path | None = None
+    _: KW_ONLY
+    language: str | None = None
+    beam_size: int = 1
+    temperature: float | tuple[float, ...] = _FALLBACK_TEMPERATURES
+    compute_type: str = "auto"
+    input_rate: int | None = None
+    batch_size: int = 16
 
     # -- fitting -----------------------------------------------------------
     def _fit_encoder(self, prepared: list | None) -> None:

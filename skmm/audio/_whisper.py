@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from dataclasses import KW_ONLY
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -12,14 +13,17 @@ import numpy as np
 from skmm.audio._io import estimate_duration
 from skmm.audio._speech_model import _WhisperBase, audio_frames
 from skmm.base._docs import encoder_docs
+from skmm.base._params import DeviceEncoderParams
 from skmm.utils._docs import fill_doc
+from skmm.utils._params import estimator_init
 from skmm.utils._sklearn_compat import Interval, StrOptions
 
 __all__ = ["WhisperEncoder"]
 
 
 @fill_doc(encoder_docs("audio"))
-class WhisperEncoder(_WhisperBase):
+@estimator_init
+class WhisperEncoder(_WhisperBase, DeviceEncoderParams):
     """Embed audio clips with the encoder of a Whisper speech recogniser.
 
     Each clip is resampled to 16 kHz, cut into 30 s windows, turned into
@@ -104,32 +108,14 @@ class WhisperEncoder(_WhisperBase):
         "max_seconds": [Interval(numbers.Real, 0, None, closed="neither"), None],
     }
 
-    def __init__(
-        self,
-        model: str | Path | None = None,
-        *,
-        pooling: str = "mean",
-        normalize: bool = False,
-        max_seconds: float | None = 30.0,
-        compute_type: str = "auto",
-        input_rate: int | None = None,
-        batch_size: int = 8,
-        device: Any = "auto",
-        cache: bool | str | Path | None = None,
-        on_error: str = "raise",
-        verbose: int = 1,
-    ):
-        self.model = model
-        self.pooling = pooling
-        self.normalize = normalize
-        self.max_seconds = max_seconds
-        self.compute_type = compute_type
-        self.input_rate = input_rate
-        self.batch_size = batch_size
-        self.device = device
-        self.cache = cache
-        self.on_error = on_error
-        self.verbose = verbose
+    model: str | Path | None = None
+    _: KW_ONLY
+    pooling: str = "mean"
+    normalize: bool = False
+    max_seconds: float | None = 30.0
+    compute_type: str = "auto"
+    input_rate: int | None = None
+    batch_size: int = 8
 
     @classmethod
     def get_test_params(cls) -> list[dict[str, Any]]:

@@ -77,13 +77,16 @@ class BaseEncoder(TransformerMixin, BaseEstimator):
     that need the prepared training cells at fit (TF-IDF) set
     ``_fit_requires_data = True``.
 
-    Subclasses declare ``batch_size``, ``on_error`` and ``verbose`` (and
+    Subclasses take ``batch_size``, ``on_error`` and ``verbose`` (and
     ``cache``, ``device``, ``pickle_weights`` where they take them) in their
-    own ``__init__``: sklearn reads parameters from the signature.  The
-    constraints of these shared parameters are declared once, here; a
-    subclass merges them with its own,
-    ``{**BaseEncoder._parameter_constraints, "n_bins": [...]}``, and keeps
-    those of the shared parameters its ``__init__`` takes.
+    ``__init__``: sklearn reads parameters from the signature.  A plugin
+    writes that ``__init__`` by hand; skmm's own encoders declare their
+    parameters as annotated class attributes, with a group of shared ones
+    from :mod:`skmm.base._params` as a base, and have the ``__init__``
+    written by :func:`~skmm.utils._params.estimator_init`.  The constraints
+    of the shared parameters are declared once, here; a subclass merges them
+    with its own, ``{**BaseEncoder._parameter_constraints, "n_bins": [...]}``,
+    and keeps those of the shared parameters its ``__init__`` takes.
     """
 
     _modality: ClassVar[str] = "generic"
@@ -102,8 +105,17 @@ class BaseEncoder(TransformerMixin, BaseEstimator):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        if "__init__" not in vars(cls):
-            return
+        if "__init__" in vars(cls):
+            cls._init_written()
+
+    @classmethod
+    def _init_written(cls) -> None:
+        """Keep the constraints of the shared parameters ``__init__`` takes.
+
+        Called for a class that writes its ``__init__`` and, by
+        :func:`~skmm.utils._params.estimator_init`, for one whose
+        ``__init__`` is generated from its declared parameters.
+        """
         try:
             params = set(cls._get_param_names())
         except RuntimeError:  # *args: sklearn's get_params says so

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import numbers
-from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 
 from skmm.base._docs import encoder_docs
+from skmm.base._params import EncoderParams
 from skmm.image._common import _RESIZE_CONSTRAINT, _ImageEncoderBase
 from skmm.image._io import check_size, resize_image
 from skmm.utils._docs import fill_doc
+from skmm.utils._params import estimator_init
 from skmm.utils._sklearn_compat import Interval, StrOptions
 
 __all__ = ["ColorHistogramEncoder", "HOGImageEncoder", "PixelImageEncoder", "hog"]
@@ -40,7 +41,8 @@ class _ResizedImageEncoder(_ImageEncoderBase):
 
 
 @fill_doc(encoder_docs("image"))
-class PixelImageEncoder(_ResizedImageEncoder):
+@estimator_init
+class PixelImageEncoder(_ResizedImageEncoder, EncoderParams):
     """Raw pixels of a small thumbnail, scaled to ``[0, 1]``.
 
     Each image is read (paths, bytes, PIL images, arrays), resized to
@@ -86,26 +88,11 @@ class PixelImageEncoder(_ResizedImageEncoder):
     (1.0, True)
     """
 
-    def __init__(
-        self,
-        *,
-        size: int | tuple[int, int] = 16,
-        grayscale: bool = False,
-        resize: str = "squash",
-        background: Any = (255, 255, 255),
-        batch_size: int = 256,
-        cache: bool | str | Path | None = None,
-        on_error: str = "raise",
-        verbose: int = 1,
-    ):
-        self.size = size
-        self.grayscale = grayscale
-        self.resize = resize
-        self.background = background
-        self.batch_size = batch_size
-        self.cache = cache
-        self.on_error = on_error
-        self.verbose = verbose
+    size: int | tuple[int, int] = 16
+    grayscale: bool = False
+    resize: str = "squash"
+    background: Any = (255, 255, 255)
+    batch_size: int = 256
 
     @classmethod
     def get_test_params(cls) -> list[dict]:
@@ -126,7 +113,8 @@ class PixelImageEncoder(_ResizedImageEncoder):
 
 
 @fill_doc(encoder_docs("image"))
-class ColorHistogramEncoder(_ImageEncoderBase):
+@estimator_init
+class ColorHistogramEncoder(_ImageEncoderBase, EncoderParams):
     """Normalised colour histograms, joint or per channel, in RGB or HSV.
 
     Counts how many pixels fall in each colour bin and divides by the
@@ -186,30 +174,13 @@ class ColorHistogramEncoder(_ImageEncoderBase):
         "resize": _RESIZE_CONSTRAINT,
     }
 
-    def __init__(
-        self,
-        *,
-        bins: int = 8,
-        color_space: str = "rgb",
-        joint: bool = True,
-        size: int | tuple[int, int] | None = None,
-        resize: str = "squash",
-        background: Any = (255, 255, 255),
-        batch_size: int = 256,
-        cache: bool | str | Path | None = None,
-        on_error: str = "raise",
-        verbose: int = 1,
-    ):
-        self.bins = bins
-        self.color_space = color_space
-        self.joint = joint
-        self.size = size
-        self.resize = resize
-        self.background = background
-        self.batch_size = batch_size
-        self.cache = cache
-        self.on_error = on_error
-        self.verbose = verbose
+    bins: int = 8
+    color_space: str = "rgb"
+    joint: bool = True
+    size: int | tuple[int, int] | None = None
+    resize: str = "squash"
+    background: Any = (255, 255, 255)
+    batch_size: int = 256
 
     @classmethod
     def get_test_params(cls) -> list[dict]:
@@ -350,7 +321,8 @@ def hog(
 
 
 @fill_doc(encoder_docs("image"))
-class HOGImageEncoder(_ResizedImageEncoder):
+@estimator_init
+class HOGImageEncoder(_ResizedImageEncoder, EncoderParams):
     """Histograms of oriented gradients: shape and texture, no colour.
 
     Each image is resized to ``size`` and described by HOG features
@@ -407,32 +379,14 @@ class HOGImageEncoder(_ResizedImageEncoder):
         "cells_per_block": _SIZE_CONSTRAINT,
     }
 
-    def __init__(
-        self,
-        *,
-        size: int | tuple[int, int] = 64,
-        orientations: int = 9,
-        pixels_per_cell: int | tuple[int, int] = 8,
-        cells_per_block: int | tuple[int, int] = 2,
-        grayscale: bool = True,
-        resize: str = "squash",
-        background: Any = (255, 255, 255),
-        batch_size: int = 256,
-        cache: bool | str | Path | None = None,
-        on_error: str = "raise",
-        verbose: int = 1,
-    ):
-        self.size = size
-        self.orientations = orientations
-        self.pixels_per_cell = pixels_per_cell
-        self.cells_per_block = cells_per_block
-        self.grayscale = grayscale
-        self.resize = resize
-        self.background = background
-        self.batch_size = batch_size
-        self.cache = cache
-        self.on_error = on_error
-        self.verbose = verbose
+    size: int | tuple[int, int] = 64
+    orientations: int = 9
+    pixels_per_cell: int | tuple[int, int] = 8
+    cells_per_block: int | tuple[int, int] = 2
+    grayscale: bool = True
+    resize: str = "squash"
+    background: Any = (255, 255, 255)
+    batch_size: int = 256
 
     @classmethod
     def get_test_params(cls) -> list[dict]:

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import importlib.util
 import numbers
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import KW_ONLY, dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 
 from skmm.base._docs import encoder_docs
+from skmm.base._params import PretrainedEncoderParams
 from skmm.base._pretrained import PretrainedMixin
 from skmm.image._common import _RESIZE_CONSTRAINT, _ImageEncoderBase
 from skmm.image._io import check_size, resize_image
 from skmm.utils._device import resolve_device
 from skmm.utils._docs import fill_doc
+from skmm.utils._params import estimator_init
 from skmm.utils._sklearn_compat import Interval, StrOptions, check_is_fitted
 from skmm.utils._weights import KNOWN_WEIGHTS, resolve_weights
 
@@ -97,7 +98,8 @@ def load_cnn(
 
 
 @fill_doc(encoder_docs("image"))
-class ImageEncoder(PretrainedMixin, _ImageEncoderBase):
+@estimator_init
+class ImageEncoder(PretrainedMixin, _ImageEncoderBase, PretrainedEncoderParams):
     """Embed images with an ImageNet-pretrained CNN (MobileNetV2, EfficientNet-Lite0).
 
     Each image is read, brought to ``size`` (by default the ImageNet way:
@@ -183,36 +185,14 @@ class ImageEncoder(PretrainedMixin, _ImageEncoderBase):
         "normalize": ["boolean"],
     }
 
-    def __init__(
-        self,
-        model: str = "mobilenet_v2",
-        *,
-        size: int | tuple[int, int] = 224,
-        resize: str = "crop",
-        pooling: str = "avg",
-        layer: str = "penultimate",
-        normalize: bool = False,
-        background: Any = (255, 255, 255),
-        batch_size: int = 32,
-        device: Any = "auto",
-        cache: bool | str | Path | None = None,
-        on_error: str = "raise",
-        verbose: int = 1,
-        pickle_weights: bool = False,
-    ):
-        self.model = model
-        self.size = size
-        self.resize = resize
-        self.pooling = pooling
-        self.layer = layer
-        self.normalize = normalize
-        self.background = background
-        self.batch_size = batch_size
-        self.device = device
-        self.cache = cache
-        self.on_error = on_error
-        self.verbose = verbose
-        self.pickle_weights = pickle_weights
+    model: str = "mobilenet_v2"
+    _: KW_ONLY
+    size: int | tuple[int, int] = 224
+    resize: str = "crop"
+    pooling: str = "avg"
+    layer: str = "penultimate"
+    normalize: bool = False
+    background: Any = (255, 255, 255)
 
     @classmethod
     def get_test_params(cls) -> list[dict]:

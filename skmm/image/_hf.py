@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import KW_ONLY
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 
 from skmm.base._docs import encoder_docs
+from skmm.base._params import PretrainedEncoderParams
 from skmm.base._pretrained import PretrainedMixin
 from skmm.image._common import _ImageEncoderBase
 from skmm.utils._device import resolve_device
 from skmm.utils._docs import fill_doc
 from skmm.utils._hf import load_hf_folder
+from skmm.utils._params import estimator_init
 from skmm.utils._sklearn_compat import StrOptions
 from skmm.utils._weights import resolve_model_folder
 
@@ -38,7 +41,8 @@ def _tensor(out: Any) -> Any:
 
 
 @fill_doc(encoder_docs("image"))
-class HFImageEncoder(PretrainedMixin, _ImageEncoderBase):
+@estimator_init
+class HFImageEncoder(PretrainedMixin, _ImageEncoderBase, PretrainedEncoderParams):
     """Embed images with a Hugging Face vision model from a local folder.
 
     Loads ``AutoImageProcessor`` and ``AutoModel`` (ViT, DeiT, DINOv2,
@@ -104,30 +108,11 @@ class HFImageEncoder(PretrainedMixin, _ImageEncoderBase):
         "normalize": ["boolean"],
     }
 
-    def __init__(
-        self,
-        model: str | Path,
-        *,
-        pooling: str = "auto",
-        normalize: bool = False,
-        background: Any = (255, 255, 255),
-        batch_size: int = 32,
-        device: Any = "auto",
-        cache: bool | str | Path | None = None,
-        on_error: str = "raise",
-        verbose: int = 1,
-        pickle_weights: bool = False,
-    ):
-        self.model = model
-        self.pooling = pooling
-        self.normalize = normalize
-        self.background = background
-        self.batch_size = batch_size
-        self.device = device
-        self.cache = cache
-        self.on_error = on_error
-        self.verbose = verbose
-        self.pickle_weights = pickle_weights
+    model: str | Path
+    _: KW_ONLY
+    pooling: str = "auto"
+    normalize: bool = False
+    background: Any = (255, 255, 255)
 
     @classmethod
     def get_test_params(cls) -> list[dict]:

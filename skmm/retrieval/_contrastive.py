@@ -11,6 +11,7 @@ from skmm.retrieval._base import BaseRetriever, StandardizedBlocks, skorch_param
 from skmm.retrieval._docs import RETRIEVER_DOCS
 from skmm.utils._device import resolve_device
 from skmm.utils._docs import fill_doc
+from skmm.utils._params import estimator_init
 from skmm.utils._seeding import seed_from
 from skmm.utils._sklearn_compat import Interval, _fit_context
 
@@ -18,6 +19,7 @@ __all__ = ["ContrastiveRetriever"]
 
 
 @fill_doc(RETRIEVER_DOCS)
+@estimator_init
 class ContrastiveRetriever(StandardizedBlocks, BaseRetriever):
     """Two projection towers trained with symmetric InfoNCE (CLIP's loss).
 
@@ -108,44 +110,23 @@ class ContrastiveRetriever(StandardizedBlocks, BaseRetriever):
         "callbacks": [list, None],
     }
 
-    def __init__(
-        self,
-        *,
-        query: str = "text",
-        target: str = "image",
-        modalities: dict | None = None,
-        embed_dim: int = 64,
-        hidden_dim: int | None = None,
-        dropout: float = 0.0,
-        temperature: float = 0.07,
-        learn_temperature: bool = True,
-        max_epochs: int = 50,
-        batch_size: int = 128,
-        lr: float = 1e-3,
-        weight_decay: float = 1e-4,
-        random_state: Any = None,
-        device: Any = "auto",
-        verbose: int = 0,
-        search_index: Any = "exact",
-        callbacks: list | None = None,
-    ):
-        self.query = query
-        self.target = target
-        self.modalities = modalities
-        self.embed_dim = embed_dim
-        self.hidden_dim = hidden_dim
-        self.dropout = dropout
-        self.temperature = temperature
-        self.learn_temperature = learn_temperature
-        self.max_epochs = max_epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.weight_decay = weight_decay
-        self.random_state = random_state
-        self.device = device
-        self.verbose = verbose
-        self.search_index = search_index
-        self.callbacks = callbacks
+    query: str = "text"
+    target: str = "image"
+    modalities: dict | None = None
+    embed_dim: int = 64
+    hidden_dim: int | None = None
+    dropout: float = 0.0
+    temperature: float = 0.07
+    learn_temperature: bool = True
+    max_epochs: int = 50
+    batch_size: int = 128
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    random_state: Any = None
+    device: Any = "auto"
+    verbose: int = 0
+    search_index: Any = "exact"
+    callbacks: list | None = None
 
     @classmethod
     def search_space(cls, trial: Any) -> dict[str, Any]:

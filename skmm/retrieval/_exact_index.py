@@ -14,11 +14,13 @@ import numpy as np
 
 from skmm.retrieval._index import BaseIndex
 from skmm.utils._device import resolve_device
+from skmm.utils._params import estimator_init
 from skmm.utils._sklearn_compat import Interval, StrOptions
 
 __all__ = ["ExactIndex"]
 
 
+@estimator_init
 class ExactIndex(BaseIndex):
     """Exact inner-product search: chunked matrix product and top-k in torch.
 
@@ -67,20 +69,11 @@ class ExactIndex(BaseIndex):
         "device": "no_validation",
     }
 
-    def __init__(
-        self,
-        *,
-        metric: str = "ip",
-        chunk_size: int = 32768,
-        query_chunk_size: int = 1024,
-        dtype: str = "float32",
-        device: Any = "auto",
-    ):
-        self.metric = metric
-        self.chunk_size = chunk_size
-        self.query_chunk_size = query_chunk_size
-        self.dtype = dtype
-        self.device = device
+    metric: str = "ip"
+    chunk_size: int = 32768
+    query_chunk_size: int = 1024
+    dtype: str = "float32"
+    device: Any = "auto"
 
     def _torch_dtype(self):
         import torch

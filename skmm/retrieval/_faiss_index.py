@@ -15,11 +15,13 @@ import numpy as np
 
 from skmm.retrieval._index import BaseIndex
 from skmm.utils._imports import import_optional
+from skmm.utils._params import estimator_init
 from skmm.utils._sklearn_compat import Interval, StrOptions
 
 __all__ = ["FaissIndex"]
 
 
+@estimator_init
 class FaissIndex(BaseIndex):
     """FAISS inner-product index: flat (exact), IVF or HNSW.
 
@@ -70,26 +72,14 @@ class FaissIndex(BaseIndex):
         "n_threads": [Interval(numbers.Integral, 1, None, closed="left"), None],
     }
 
-    def __init__(
-        self,
-        *,
-        kind: str = "flat",
-        metric: str = "ip",
-        nlist: int = 1024,
-        nprobe: int = 16,
-        hnsw_m: int = 32,
-        ef_construction: int = 80,
-        ef_search: int = 128,
-        n_threads: int | None = None,
-    ):
-        self.kind = kind
-        self.metric = metric
-        self.nlist = nlist
-        self.nprobe = nprobe
-        self.hnsw_m = hnsw_m
-        self.ef_construction = ef_construction
-        self.ef_search = ef_search
-        self.n_threads = n_threads
+    kind: str = "flat"
+    metric: str = "ip"
+    nlist: int = 1024
+    nprobe: int = 16
+    hnsw_m: int = 32
+    ef_construction: int = 80
+    ef_search: int = 128
+    n_threads: int | None = None
 
     @staticmethod
     def _faiss():

@@ -11,6 +11,7 @@ from scipy import linalg
 from skmm.retrieval._base import BaseRetriever, StandardizedBlocks
 from skmm.retrieval._docs import RETRIEVER_DOCS
 from skmm.utils._docs import fill_doc
+from skmm.utils._params import estimator_init
 from skmm.utils._sklearn_compat import Interval, _fit_context
 
 __all__ = ["CCARetriever", "PLSRetriever", "RidgeRetriever"]
@@ -77,6 +78,7 @@ class _LinearRetriever(StandardizedBlocks, BaseRetriever):
 
 
 @fill_doc(RETRIEVER_DOCS, _LINEAR_DOCS)
+@estimator_init
 class RidgeRetriever(_LinearRetriever):
     """Ridge regression from the query block into the target block's space.
 
@@ -123,24 +125,13 @@ class RidgeRetriever(_LinearRetriever):
         "n_components": [Interval(numbers.Integral, 1, None, closed="left"), None],
     }
 
-    def __init__(
-        self,
-        *,
-        query: str = "text",
-        target: str = "image",
-        modalities: dict | None = None,
-        scale: bool = True,
-        alpha: float = 1.0,
-        n_components: int | None = None,
-        search_index: Any = "exact",
-    ):
-        self.query = query
-        self.target = target
-        self.modalities = modalities
-        self.scale = scale
-        self.alpha = alpha
-        self.n_components = n_components
-        self.search_index = search_index
+    query: str = "text"
+    target: str = "image"
+    modalities: dict | None = None
+    scale: bool = True
+    alpha: float = 1.0
+    n_components: int | None = None
+    search_index: Any = "exact"
 
     @classmethod
     def get_test_params(cls) -> list[dict]:
@@ -164,6 +155,7 @@ class RidgeRetriever(_LinearRetriever):
 
 
 @fill_doc(RETRIEVER_DOCS, _LINEAR_DOCS)
+@estimator_init
 class CCARetriever(_LinearRetriever):
     """Regularised canonical correlation analysis into a shared space.
 
@@ -212,26 +204,14 @@ class CCARetriever(_LinearRetriever):
         "power": [Interval(numbers.Real, 0, None, closed="left")],
     }
 
-    def __init__(
-        self,
-        *,
-        query: str = "text",
-        target: str = "image",
-        modalities: dict | None = None,
-        scale: bool = True,
-        n_components: int = 64,
-        reg: float = 0.1,
-        power: float = 1.0,
-        search_index: Any = "exact",
-    ):
-        self.query = query
-        self.target = target
-        self.modalities = modalities
-        self.scale = scale
-        self.n_components = n_components
-        self.reg = reg
-        self.power = power
-        self.search_index = search_index
+    query: str = "text"
+    target: str = "image"
+    modalities: dict | None = None
+    scale: bool = True
+    n_components: int = 64
+    reg: float = 0.1
+    power: float = 1.0
+    search_index: Any = "exact"
 
     @classmethod
     def get_test_params(cls) -> list[dict]:
@@ -259,6 +239,7 @@ class CCARetriever(_LinearRetriever):
 
 
 @fill_doc(RETRIEVER_DOCS, _LINEAR_DOCS)
+@estimator_init
 class PLSRetriever(_LinearRetriever):
     """Partial least squares (PLS-SVD) into a shared space.
 
@@ -297,22 +278,12 @@ class PLSRetriever(_LinearRetriever):
         "n_components": [Interval(numbers.Integral, 1, None, closed="left")],
     }
 
-    def __init__(
-        self,
-        *,
-        query: str = "text",
-        target: str = "image",
-        modalities: dict | None = None,
-        scale: bool = True,
-        n_components: int = 64,
-        search_index: Any = "exact",
-    ):
-        self.query = query
-        self.target = target
-        self.modalities = modalities
-        self.scale = scale
-        self.n_components = n_components
-        self.search_index = search_index
+    query: str = "text"
+    target: str = "image"
+    modalities: dict | None = None
+    scale: bool = True
+    n_components: int = 64
+    search_index: Any = "exact"
 
     @classmethod
     def get_test_params(cls) -> list[dict]:

@@ -32,6 +32,7 @@ from skmm.retrieval._two_tower_training import (
 )
 from skmm.retrieval._validation import MissingModalityWarning, raw_column
 from skmm.utils._docs import fill_doc
+from skmm.utils._params import estimator_init
 from skmm.utils._sklearn_compat import (
     HasMethods,
     Interval,
@@ -57,6 +58,7 @@ def _default_encoder(modality: str) -> Any:
 
 
 @fill_doc(RETRIEVER_DOCS)
+@estimator_init
 class TwoTowerRetriever(BaseRetriever):
     """Fine-tune a text and an image encoder end to end for cross-modal search.
 
@@ -230,68 +232,35 @@ class TwoTowerRetriever(BaseRetriever):
         "callbacks": [list, None],
     }
 
-    def __init__(
-        self,
-        *,
-        text: Any = None,
-        image: Any = None,
-        query: str = "text",
-        target: str = "image",
-        columns: dict | None = None,
-        unfreeze: Any = None,
-        lora: Any = None,
-        embed_dim: int = 256,
-        dropout: float = 0.2,
-        lr: float = 3e-4,
-        tower_lr: Any = 3e-5,
-        weight_decay: float = 0.01,
-        temperature: float = 0.07,
-        learn_temperature: bool = True,
-        hard_negatives: float = 0.0,
-        max_epochs: int = 20,
-        batch_size: int = 128,
-        accumulate: int = 1,
-        validation_fraction: float = 0.1,
-        patience: int = 4,
-        augment_views: int = 2,
-        augment_flip: bool = False,
-        cache_prefix: bool = True,
-        precision: str = "auto",
-        device: Any = "auto",
-        random_state: Any = None,
-        verbose: int = 0,
-        search_index: Any = "exact",
-        callbacks: list | None = None,
-    ):
-        self.text = text
-        self.image = image
-        self.query = query
-        self.target = target
-        self.columns = columns
-        self.unfreeze = unfreeze
-        self.lora = lora
-        self.embed_dim = embed_dim
-        self.dropout = dropout
-        self.lr = lr
-        self.tower_lr = tower_lr
-        self.weight_decay = weight_decay
-        self.temperature = temperature
-        self.learn_temperature = learn_temperature
-        self.hard_negatives = hard_negatives
-        self.max_epochs = max_epochs
-        self.batch_size = batch_size
-        self.accumulate = accumulate
-        self.validation_fraction = validation_fraction
-        self.patience = patience
-        self.augment_views = augment_views
-        self.augment_flip = augment_flip
-        self.cache_prefix = cache_prefix
-        self.precision = precision
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
-        self.search_index = search_index
-        self.callbacks = callbacks
+    text: Any = None
+    image: Any = None
+    query: str = "text"
+    target: str = "image"
+    columns: dict | None = None
+    unfreeze: Any = None
+    lora: Any = None
+    embed_dim: int = 256
+    dropout: float = 0.2
+    lr: float = 3e-4
+    tower_lr: Any = 3e-5
+    weight_decay: float = 0.01
+    temperature: float = 0.07
+    learn_temperature: bool = True
+    hard_negatives: float = 0.0
+    max_epochs: int = 20
+    batch_size: int = 128
+    accumulate: int = 1
+    validation_fraction: float = 0.1
+    patience: int = 4
+    augment_views: int = 2
+    augment_flip: bool = False
+    cache_prefix: bool = True
+    precision: str = "auto"
+    device: Any = "auto"
+    random_state: Any = None
+    verbose: int = 0
+    search_index: Any = "exact"
+    callbacks: list | None = None
 
     @classmethod
     def get_test_params(cls) -> list[dict]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numbers
 import warnings
-from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -13,15 +12,18 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize as l2_normalize
 
 from skmm.base._docs import encoder_docs
+from skmm.base._params import EncoderParams
 from skmm.text._common import _TextEncoderBase
 from skmm.utils._docs import fill_doc
+from skmm.utils._params import estimator_init
 from skmm.utils._sklearn_compat import Interval, StrOptions
 
 __all__ = ["TfidfTextEncoder"]
 
 
 @fill_doc(encoder_docs("text"))
-class TfidfTextEncoder(_TextEncoderBase):
+@estimator_init
+class TfidfTextEncoder(_TextEncoderBase, EncoderParams):
     """Classic text features: TF-IDF, optionally reduced by truncated SVD (LSA).
 
     Needs no weights.  Missing texts (None, NaN, ``""``) give rows of NaN.
@@ -94,36 +96,16 @@ class TfidfTextEncoder(_TextEncoderBase):
         "random_state": ["random_state"],
     }
 
-    def __init__(
-        self,
-        *,
-        max_features: int | None = 4096,
-        ngram_range: tuple[int, int] = (1, 1),
-        min_df: float = 1,
-        sublinear_tf: bool = True,
-        lowercase: bool = True,
-        stop_words: Any = None,
-        n_components: int | None = None,
-        normalize: bool = True,
-        random_state: Any = None,
-        batch_size: int = 1024,
-        cache: bool | str | Path | None = None,
-        on_error: str = "raise",
-        verbose: int = 1,
-    ):
-        self.max_features = max_features
-        self.ngram_range = ngram_range
-        self.min_df = min_df
-        self.sublinear_tf = sublinear_tf
-        self.lowercase = lowercase
-        self.stop_words = stop_words
-        self.n_components = n_components
-        self.normalize = normalize
-        self.random_state = random_state
-        self.batch_size = batch_size
-        self.cache = cache
-        self.on_error = on_error
-        self.verbose = verbose
+    max_features: int | None = 4096
+    ngram_range: tuple[int, int] = (1, 1)
+    min_df: float = 1
+    sublinear_tf: bool = True
+    lowercase: bool = True
+    stop_words: Any = None
+    n_components: int | None = None
+    normalize: bool = True
+    random_state: Any = None
+    batch_size: int = 1024
 
     @classmethod
     def get_test_params(cls) -> list[dict]:

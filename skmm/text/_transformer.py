@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import json
 import numbers
+from dataclasses import KW_ONLY
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 
 from skmm.base._docs import encoder_docs
+from skmm.base._params import PretrainedEncoderParams
 from skmm.base._pretrained import PretrainedMixin
 from skmm.text._common import _TextEncoderBase
 from skmm.utils._device import resolve_device
 from skmm.utils._docs import fill_doc
 from skmm.utils._hf import load_hf_folder
+from skmm.utils._params import estimator_init
 from skmm.utils._sklearn_compat import Interval, StrOptions, check_is_fitted
 from skmm.utils._weights import known_weights, resolve_model_folder
 
@@ -152,7 +155,8 @@ class _TextModel:
 
 
 @fill_doc(encoder_docs("text"))
-class TextEncoder(PretrainedMixin, _TextEncoderBase):
+@estimator_init
+class TextEncoder(PretrainedMixin, _TextEncoderBase, PretrainedEncoderParams):
     """Embed texts with a pretrained transformer (sentence-embedding style).
 
     Loads ``AutoTokenizer`` and ``AutoModel`` from a local folder or from an
@@ -176,14 +180,14 @@ class TextEncoder(PretrainedMixin, _TextEncoderBase):
         (at most 512).
     normalize : bool, default=True
         L2-normalise the embeddings.
-    batch_size : int, default=64
-        Texts per forward pass.
-    {device}
     quantize : {"int8"} or None, default=None
         ``"int8"``: dynamic int8 quantization of the attention and
         feed-forward expansion layers, smoothed per channel (SmoothQuant), for
         faster CPU inference (CPU only; on MiniLM ~1.4x faster with a mean
         cosine of ~0.998 to float32 — see the results page).
+    batch_size : int, default=64
+        Texts per forward pass.
+    {device}
     {cache}
     {on_error}
     {verbose}
@@ -216,32 +220,13 @@ class TextEncoder(PretrainedMixin, _TextEncoderBase):
         "quantize": [StrOptions({"int8"}), None],
     }
 
-    def __init__(
-        self,
-        model: str | Path = "minilm",
-        *,
-        pooling: str = "mean",
-        max_length: int | None = None,
-        normalize: bool = True,
-        batch_size: int = 64,
-        device: Any = "auto",
-        quantize: str | None = None,
-        cache: bool | str | Path | None = None,
-        on_error: str = "raise",
-        verbose: int = 1,
-        pickle_weights: bool = False,
-    ):
-        self.model = model
-        self.pooling = pooling
-        self.max_length = max_length
-        self.normalize = normalize
-        self.batch_size = batch_size
-        self.device = device
-        self.quantize = quantize
-        self.cache = cache
-        self.on_error = on_error
-        self.verbose = verbose
-        self.pickle_weights = pickle_weights
+    model: str | Path = "minilm"
+    _: KW_ONLY
+    pooling: str = "mean"
+    max_length: int | None = None
+    normalize: bool = True
+    quantize: str | None = None
+    batch_size: int = 64
 
     # -- weights ----------------------------------------------------------
     def _model_key(self) -> tuple:

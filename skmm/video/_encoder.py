@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator
 
 from skmm.base._docs import encoder_docs
+from skmm.base._params import EncoderParams
 from skmm.utils._docs import fill_doc
+from skmm.utils._params import estimator_init
 from skmm.utils._sklearn_compat import StrOptions
 from skmm.video._common import _Clip, _VideoEncoderBase, resolve_encoder
 
@@ -17,7 +18,8 @@ __all__ = ["VideoEncoder"]
 
 
 @fill_doc(encoder_docs("video"))
-class VideoEncoder(_VideoEncoderBase):
+@estimator_init
+class VideoEncoder(_VideoEncoderBase, EncoderParams):
     """Embed videos: frames sampled with PyAV, any image encoder, pooled.
 
     Each cell (a path to a video file, or its bytes) is opened with PyAV
@@ -107,28 +109,12 @@ class VideoEncoder(_VideoEncoderBase):
         "audio_encoder": [BaseEstimator, str, None],
     }
 
-    def __init__(
-        self,
-        *,
-        image_encoder: Any = None,
-        n_frames: int = 8,
-        fps: float | None = None,
-        pooling: str = "mean",
-        audio_encoder: Any = None,
-        batch_size: int = 8,
-        cache: bool | str | Path | None = None,
-        on_error: str = "raise",
-        verbose: int = 1,
-    ):
-        self.image_encoder = image_encoder
-        self.n_frames = n_frames
-        self.fps = fps
-        self.pooling = pooling
-        self.audio_encoder = audio_encoder
-        self.batch_size = batch_size
-        self.cache = cache
-        self.on_error = on_error
-        self.verbose = verbose
+    image_encoder: Any = None
+    n_frames: int = 8
+    fps: float | None = None
+    pooling: str = "mean"
+    audio_encoder: Any = None
+    batch_size: int = 8
 
     @property
     def _audio(self) -> bool:  # type: ignore[override]

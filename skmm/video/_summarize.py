@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import numbers
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.base import clone
 
 from skmm.base._docs import encoder_docs
+from skmm.base._params import EncoderParams
 from skmm.utils._docs import fill_doc
+from skmm.utils._params import estimator_init
 from skmm.utils._sklearn_compat import (
     Interval,
     StrOptions,
@@ -150,7 +151,8 @@ class VideoSummary:
 
 
 @fill_doc(encoder_docs("video"))
-class VideoSummarizer(_VideoEncoderBase):
+@estimator_init
+class VideoSummarizer(_VideoEncoderBase, EncoderParams):
     """Keyframes of videos: clusters of frame embeddings, and their times.
 
     The frames are sampled and embedded as in :class:`VideoEncoder`; the
@@ -216,28 +218,12 @@ class VideoSummarizer(_VideoEncoderBase):
         "method": [StrOptions({"kmedoids", "changepoints"})],
     }
 
-    def __init__(
-        self,
-        *,
-        n_keyframes: int = 4,
-        method: str = "kmedoids",
-        image_encoder: Any = None,
-        n_frames: int = 32,
-        fps: float | None = None,
-        batch_size: int = 8,
-        cache: bool | str | Path | None = None,
-        on_error: str = "raise",
-        verbose: int = 1,
-    ):
-        self.n_keyframes = n_keyframes
-        self.method = method
-        self.image_encoder = image_encoder
-        self.n_frames = n_frames
-        self.fps = fps
-        self.batch_size = batch_size
-        self.cache = cache
-        self.on_error = on_error
-        self.verbose = verbose
+    n_keyframes: int = 4
+    method: str = "kmedoids"
+    image_encoder: Any = None
+    n_frames: int = 32
+    fps: float | None = None
+    batch_size: int = 8
 
     @classmethod
     def get_test_params(cls) -> list[dict[str, Any]]:
