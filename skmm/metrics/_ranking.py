@@ -25,17 +25,20 @@ with an :class:`~sklearn.exceptions.UndefinedMetricWarning`.
 
 Each metric first calls ``_check_ranking`` (``_ranking_inputs.py``), the one
 place that checks and normalises these arguments, and then reduces the hits
-of each query's ranked list with its own statistic.  The public names are
-listed in ``skmm.metrics.__all__``.
+of each query's ranked list with its own statistic.  The metrics with a
+cut-off are written as that statistic alone, under :func:`_ranking_metric`,
+which gives them their one shared signature.  The public names are listed in
+``skmm.metrics.__all__``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from skmm.metrics._ranking_inputs import _check_ranking
+from skmm.metrics._ranking_inputs import _check_ranking, _Ranking, _Stat
 
 # the ranking rule every metric uses, exported with them
 from skmm.metrics._ranking_inputs import rank_gallery as rank_gallery
@@ -53,8 +56,65 @@ query_labels, gallery_labels : array-like, optional
     ``i``'s only relevant item is gallery item ``i``.
 indices : array-like of int, shape (n_queries, n_ranked), optional
     Ranked gallery indices, best first (``search``'s first output);
-    ``-1`` is "no result"."""
+    ``-1`` is "no result".""",
+    # the Parameters section of the metrics with a required cut-off
+    "cutoff_parameters": """\
+Parameters
+----------
+{inputs}
+k : int, default=10
+    Cut-off.""",
+    "unit_returns": """\
+Returns
+-------
+float
+    In ``[0, 1]``.""",
 }
+
+
+def _ranking_metric(
+    k: int | None, *, how: Callable = np.mean
+) -> Callable[[Callable[[_Ranking], _Stat]], Callable[..., float]]:
+    """Make a public metric from its per-query statistic.
+
+    The decorated function takes the checked arguments (a ``_Ranking``) and
+    returns ``stat(hits, n_relevant)``; its name and docstring become the
+    metric's.  ``k`` is the metric's default cut-off: an int makes the
+    cut-off required (``k: int``), None optional (``k: int | None``).
+    """
+
+    def make(statistic: Callable[[_Ranking], _Stat]) -> Callable[..., float]:
+        name = statistic.__name__
+        k_default = k
+
+        def metric(
+            scores: Any = None,
+            relevant: Any = None,
+            *,
+            k: int | None = k_default,
+            query_labels: Any = None,
+            gallery_labels: Any = None,
+            indices: Any = None,
+        ) -> float:
+            r = _check_ranking(
+                scores,
+                relevant,
+                query_labels,
+                gallery_labels,
+                indices,
+                k,
+                k_required=k_default is not None,
+            )
+            return r.average(statistic(r), name, how=how)
+
+        metric.__name__ = metric.__qualname__ = name
+        metric.__module__ = statistic.__module__
+        metric.__doc__ = fill_doc(_RANKING_DOCS)(statistic).__doc__
+        if k_default is not None:
+            metric.__annotations__["k"] = "int"
+        return metric
+
+    return make
 
 
 def _first_rank(hits: np.ndarray) -> np.ndarray:
@@ -65,16 +125,8 @@ def _first_rank(hits: np.ndarray) -> np.ndarray:
 
 
 # ---------------------------------------------------------------- metrics
-@fill_doc(_RANKING_DOCS)
-def recall_at_k(
-    scores: Any = None,
-    relevant: Any = None,
-    *,
-    k: int = 10,
-    query_labels: Any = None,
-    gallery_labels: Any = None,
-    indices: Any = None,
-) -> float:
+@_ranking_metric(k=10)
+def recall_at_k(r: _Ranking) -> _Stat:
     """Hit rate at ``k``: the fraction of queries with a relevant item in the top k.
 
     This is the "Recall@K" of CLIP_benchmark and of most image-text
@@ -82,16 +134,9 @@ def recall_at_k(
     items is ranked in the first ``k``.  For the fraction of the relevant
     items found, see :func:`true_recall_at_k`.
 
-    Parameters
-    ----------
-    {inputs}
-    k : int, default=10
-        Cut-off.
+    {cutoff_parameters}
 
-    Returns
-    -------
-    float
-        In ``[0, 1]``.
+    {unit_returns}
 
     Examples
     --------
@@ -106,36 +151,20 @@ def recall_at_k(
     >>> recall_at_k(indices=np.array([[0, 2], [0, 2], [1, 2]]), k=2)
     0.666...
     """
-    r = _check_ranking(scores, relevant, query_labels, gallery_labels, indices, k)
-    return r.average(lambda hits, n: hits[:, : r.k].any(axis=1), "recall_at_k")
+    return lambda hits, n_relevant: hits[:, : r.k].any(axis=1)
 
 
-@fill_doc(_RANKING_DOCS)
-def true_recall_at_k(
-    scores: Any = None,
-    relevant: Any = None,
-    *,
-    k: int = 10,
-    query_labels: Any = None,
-    gallery_labels: Any = None,
-    indices: Any = None,
-) -> float:
+@_ranking_metric(k=10)
+def true_recall_at_k(r: _Ranking) -> _Stat:
     """Recall at ``k``: the fraction of each query's relevant items in its top k.
 
     AutoGluon's definition (``|relevant ∩ top-k| / |relevant|``), averaged
     over queries.  With one relevant item per query it equals
     :func:`recall_at_k`.
 
-    Parameters
-    ----------
-    {inputs}
-    k : int, default=10
-        Cut-off.
+    {cutoff_parameters}
 
-    Returns
-    -------
-    float
-        In ``[0, 1]``.
+    {unit_returns}
 
     Examples
     --------
@@ -146,24 +175,13 @@ def true_recall_at_k(
     >>> recall_at_k(S, query_labels=[1], gallery_labels=[1, 0, 1, 1], k=2)
     1.0
     """
-    r = _check_ranking(scores, relevant, query_labels, gallery_labels, indices, k)
-
-    def found(hits: np.ndarray, n_relevant: np.ndarray) -> np.ndarray:
-        return hits[:, : r.k].sum(axis=1) / np.maximum(n_relevant, 1)
-
-    return r.average(found, "true_recall_at_k")
+    return lambda hits, n_relevant: (
+        hits[:, : r.k].sum(axis=1) / np.maximum(n_relevant, 1)
+    )
 
 
-@fill_doc(_RANKING_DOCS)
-def mean_reciprocal_rank(
-    scores: Any = None,
-    relevant: Any = None,
-    *,
-    k: int | None = None,
-    query_labels: Any = None,
-    gallery_labels: Any = None,
-    indices: Any = None,
-) -> float:
+@_ranking_metric(k=None)
+def mean_reciprocal_rank(r: _Ranking) -> _Stat:
     """Mean over queries of ``1 / rank`` of the first relevant item.
 
     Parameters
@@ -174,24 +192,16 @@ def mean_reciprocal_rank(
         relevant item is ranked after ``k`` (or not in ``indices``)
         contributes 0.
 
-    Returns
-    -------
-    float
-        In ``[0, 1]``.
+    {unit_returns}
 
     Examples
     --------
     >>> import numpy as np
-    >>> S = np.array([[0.9, 0.1, 0.3],
-    ...               [0.8, 0.7, 0.1],
-    ...               [0.2, 0.6, 0.4]])
+    >>> S = np.array([[0.9, 0.1, 0.3], [0.8, 0.7, 0.1], [0.2, 0.6, 0.4]])
     >>> mean_reciprocal_rank(S)  # ranks 1, 2, 2
     0.666...
     """
-    r = _check_ranking(
-        scores, relevant, query_labels, gallery_labels, indices, k, k_required=False
-    )
-    return r.average(lambda hits, n: 1.0 / _first_rank(hits), "mean_reciprocal_rank")
+    return lambda hits, n_relevant: 1.0 / _first_rank(hits)
 
 
 @fill_doc(_RANKING_DOCS)
@@ -220,11 +230,8 @@ def median_rank(
     Examples
     --------
     >>> import numpy as np
-    >>> S = np.array([[0.9, 0.1, 0.3],
-    ...               [0.8, 0.7, 0.1],
-    ...               [0.2, 0.6, 0.4]])
-    >>> median_rank(S)  # ranks 1, 2, 2
-    2.0
+    >>> median_rank(np.array([[0.9, 0.1], [0.8, 0.7]]))  # ranks 1, 2
+    1.5
     """
     r = _check_ranking(
         scores, relevant, query_labels, gallery_labels, indices, k_required=False
@@ -232,16 +239,8 @@ def median_rank(
     return r.average(lambda hits, n: _first_rank(hits), "median_rank", how=np.median)
 
 
-@fill_doc(_RANKING_DOCS)
-def mean_average_precision(
-    scores: Any = None,
-    relevant: Any = None,
-    *,
-    k: int | None = None,
-    query_labels: Any = None,
-    gallery_labels: Any = None,
-    indices: Any = None,
-) -> float:
+@_ranking_metric(k=None)
+def mean_average_precision(r: _Ranking) -> _Stat:
     """Mean over queries of the average precision (mAP, or mAP@k).
 
     ``AP = sum_r P@r * rel_r / n_relevant`` over the ranked gallery.  With
@@ -255,10 +254,7 @@ def mean_average_precision(
     k : int, optional
         Cut-off (mAP@k).
 
-    Returns
-    -------
-    float
-        In ``[0, 1]``.
+    {unit_returns}
 
     Examples
     --------
@@ -267,9 +263,6 @@ def mean_average_precision(
     >>> mean_average_precision(S, relevant=[[True, False, True, False]])
     0.833...
     """
-    r = _check_ranking(
-        scores, relevant, query_labels, gallery_labels, indices, k, k_required=False
-    )
     cut = r.k if r.k is not None else r.n_ranked
 
     def average_precision(hits: np.ndarray, n_relevant: np.ndarray) -> np.ndarray:
@@ -278,34 +271,19 @@ def mean_average_precision(
         denom = n_relevant if cut is None else np.minimum(n_relevant, cut)
         return (precision * h).sum(axis=1) / np.maximum(denom, 1)
 
-    return r.average(average_precision, "mean_average_precision")
+    return average_precision
 
 
-@fill_doc(_RANKING_DOCS)
-def ndcg_at_k(
-    scores: Any = None,
-    relevant: Any = None,
-    *,
-    k: int = 10,
-    query_labels: Any = None,
-    gallery_labels: Any = None,
-    indices: Any = None,
-) -> float:
+@_ranking_metric(k=10)
+def ndcg_at_k(r: _Ranking) -> _Stat:
     """Normalised discounted cumulative gain at ``k``, binary relevance.
 
     ``DCG@k = sum_{r<=k} rel_r / log2(r + 1)``, divided by the DCG of a
     perfect ranking (``min(n_relevant, k)`` hits first).
 
-    Parameters
-    ----------
-    {inputs}
-    k : int, default=10
-        Cut-off.
+    {cutoff_parameters}
 
-    Returns
-    -------
-    float
-        In ``[0, 1]``.
+    {unit_returns}
 
     Examples
     --------
@@ -314,7 +292,6 @@ def ndcg_at_k(
     >>> round(ndcg_at_k(S, relevant=[[False, True, False]], k=3), 4)  # 1/log2(3)
     0.6309
     """
-    r = _check_ranking(scores, relevant, query_labels, gallery_labels, indices, k)
     discounts = 1.0 / np.log2(np.arange(r.k) + 2.0)
     ideal = np.concatenate([[0.0], np.cumsum(discounts)])
 
@@ -323,4 +300,4 @@ def ndcg_at_k(
         idcg = ideal[np.minimum(n_relevant, r.k)]
         return dcg / np.where(idcg > 0, idcg, 1.0)
 
-    return r.average(ndcg, "ndcg_at_k")
+    return ndcg
