@@ -12,17 +12,44 @@ from skmm.base._params import EncoderParams
 from skmm.image._common import _RESIZE_CONSTRAINT, _ImageEncoderBase
 from skmm.image._io import check_size, resize_image
 from skmm.utils._docs import fill_doc
-from skmm.utils._params import estimator_init
+from skmm.utils._params import estimator_init, param_group
 from skmm.utils._sklearn_compat import Interval, StrOptions
 
 __all__ = ["ColorHistogramEncoder", "HOGImageEncoder", "PixelImageEncoder", "hog"]
 
 _SIZE_CONSTRAINT = [Interval(numbers.Integral, 1, None, closed="left"), tuple, list]
 
+# the Parameters entries of the pixel and HOG encoders' shared parameters
+_RESIZED_DOCS = {
+    **encoder_docs("image"),
+    "resized_parameters": """\
+resize : {"squash", "pad", "crop"}, default="squash"
+    How the aspect ratio is handled (see :func:`~skmm.image.resize_image`).
+background : (r, g, b) or str, default=(255, 255, 255)
+    Colour under transparent pixels and of the bars added by ``"pad"``.
+batch_size : int, default=256
+    Images read per batch.
+{cache}
+{on_error}
+{verbose}""",
+}
 
-class _ResizedImageEncoder(_ImageEncoderBase):
+
+@param_group
+class _ClassicImageParams(EncoderParams):
+    """What the classic image encoders take after their own parameters."""
+
+    resize: str = "squash"
+    background: Any = (255, 255, 255)
+    batch_size: int = 256
+
+
+@param_group
+class _ResizedImageEncoder(_ImageEncoderBase, _ClassicImageParams):
     """Reads each image at ``size`` (``resize`` policy), grey when
     ``grayscale``: the cells of the pixel and HOG encoders."""
+
+    grayscale: bool = False
 
     _parameter_constraints: ClassVar[dict] = {
         **_ImageEncoderBase._parameter_constraints,
@@ -40,9 +67,9 @@ class _ResizedImageEncoder(_ImageEncoderBase):
         return np.asarray(img, dtype=np.uint8)
 
 
-@fill_doc(encoder_docs("image"))
+@fill_doc(_RESIZED_DOCS)
 @estimator_init
-class PixelImageEncoder(_ResizedImageEncoder, EncoderParams):
+class PixelImageEncoder(_ResizedImageEncoder):
     """Raw pixels of a small thumbnail, scaled to ``[0, 1]``.
 
     Each image is read (paths, bytes, PIL images, arrays), resized to
@@ -55,15 +82,7 @@ class PixelImageEncoder(_ResizedImageEncoder, EncoderParams):
         Thumbnail size; an int gives a square.
     grayscale : bool, default=False
         One luminance channel instead of RGB.
-    resize : {"squash", "pad", "crop"}, default="squash"
-        How the aspect ratio is handled (see :func:`~skmm.image.resize_image`).
-    background : (r, g, b) or str, default=(255, 255, 255)
-        Colour under transparent pixels and of the bars added by ``"pad"``.
-    batch_size : int, default=256
-        Images read per batch.
-    {cache}
-    {on_error}
-    {verbose}
+    {resized_parameters}
 
     Attributes
     ----------
@@ -89,10 +108,6 @@ class PixelImageEncoder(_ResizedImageEncoder, EncoderParams):
     """
 
     size: int | tuple[int, int] = 16
-    grayscale: bool = False
-    resize: str = "squash"
-    background: Any = (255, 255, 255)
-    batch_size: int = 256
 
     @classmethod
     def get_test_params(cls) -> list[dict]:
@@ -114,7 +129,7 @@ class PixelImageEncoder(_ResizedImageEncoder, EncoderParams):
 
 @fill_doc(encoder_docs("image"))
 @estimator_init
-class ColorHistogramEncoder(_ImageEncoderBase, EncoderParams):
+class ColorHistogramEncoder(_ImageEncoderBase, _ClassicImageParams):
     """Normalised colour histograms, joint or per channel, in RGB or HSV.
 
     Counts how many pixels fall in each colour bin and divides by the
@@ -178,9 +193,6 @@ class ColorHistogramEncoder(_ImageEncoderBase, EncoderParams):
     color_space: str = "rgb"
     joint: bool = True
     size: int | tuple[int, int] | None = None
-    resize: str = "squash"
-    background: Any = (255, 255, 255)
-    batch_size: int = 256
 
     @classmethod
     def get_test_params(cls) -> list[dict]:
@@ -320,9 +332,9 @@ def hog(
     return out.reshape(n, -1)
 
 
-@fill_doc(encoder_docs("image"))
+@fill_doc(_RESIZED_DOCS)
 @estimator_init
-class HOGImageEncoder(_ResizedImageEncoder, EncoderParams):
+class HOGImageEncoder(_ResizedImageEncoder):
     """Histograms of oriented gradients: shape and texture, no colour.
 
     Each image is resized to ``size`` and described by HOG features
@@ -342,15 +354,7 @@ class HOGImageEncoder(_ResizedImageEncoder, EncoderParams):
     grayscale : bool, default=True
         Compute gradients on luminance; ``False`` takes each pixel's gradient
         from the RGB channel where it is strongest.
-    resize : {"squash", "pad", "crop"}, default="squash"
-        How the aspect ratio is handled (see :func:`~skmm.image.resize_image`).
-    background : (r, g, b) or str, default=(255, 255, 255)
-        Colour under transparent pixels and of the bars added by ``"pad"``.
-    batch_size : int, default=256
-        Images per batch.
-    {cache}
-    {on_error}
-    {verbose}
+    {resized_parameters}
 
     Attributes
     ----------
@@ -384,9 +388,6 @@ class HOGImageEncoder(_ResizedImageEncoder, EncoderParams):
     pixels_per_cell: int | tuple[int, int] = 8
     cells_per_block: int | tuple[int, int] = 2
     grayscale: bool = True
-    resize: str = "squash"
-    background: Any = (255, 255, 255)
-    batch_size: int = 256
 
     @classmethod
     def get_test_params(cls) -> list[dict]:
