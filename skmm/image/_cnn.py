@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from skmm.base._docs import encoder_docs
+from skmm.base._loaded import LoadedModel
 from skmm.base._params import PretrainedEncoderParams
 from skmm.base._pretrained import PretrainedMixin
 from skmm.image._common import _RESIZE_CONSTRAINT, _ImageEncoderBase
@@ -67,14 +68,17 @@ def _build_network(build: str) -> Any:
     return EfficientNetLite(build)
 
 
-class _CNNModel:
-    """What the model cache holds: the network and its input normalisation."""
+@dataclass
+class _CNNModel(LoadedModel):
+    """The network (``model``) and its input normalisation."""
 
-    def __init__(self, net: Any, device: Any, mean: Any, std: Any):
-        self.net = net
-        self.device = device
-        self.mean = mean
-        self.std = std
+    mean: Any
+    std: Any
+
+    @property
+    def net(self) -> Any:
+        """The network, as the fine-tuning towers call it (``model``)."""
+        return self.model
 
 
 def load_cnn(
@@ -234,7 +238,7 @@ class ImageEncoder(PretrainedMixin, _ImageEncoderBase, PretrainedEncoderParams):
         shape = (1, 3, 1, 1)
         mean = torch.tensor(spec.mean, dtype=torch.float32, device=device).view(shape)
         std = torch.tensor(spec.std, dtype=torch.float32, device=device).view(shape)
-        return _CNNModel(net, device, mean, std)
+        return _CNNModel(net, device, mean=mean, std=std)
 
     # -- encoder hooks -----------------------------------------------------
     def _fit_encoder(self, prepared: list | None) -> None:
@@ -274,13 +278,13 @@ class ImageEncoder(PretrainedMixin, _ImageEncoderBase, PretrainedEncoderParams):
             x = batch.permute(0, 3, 1, 2).float().div_(255.0)
             x = x.contiguous(memory_format=torch.channels_last)
             x = x.sub_(loaded.mean).div_(loaded.std)
-            fmap = loaded.net.forward_features(x)
+            fmap = loaded.model.forward_features(x)
             if self.pooling == "avg":
                 out = fmap.mean(dim=(2, 3))
             else:
                 out = fmap.amax(dim=(2, 3))
             if self.layer == "logits":
-                out = loaded.net.forward_head(out)
+                out = loaded.model.forward_head(out)
             if self.normalize:
                 out = torch.nn.functional.normalize(out, p=2, dim=1)
         return out.float().cpu().numpy()
@@ -298,7 +302,7 @@ class ImageEncoder(PretrainedMixin, _ImageEncoderBase, PretrainedEncoderParams):
         from skmm.finetune._towers import resolve_unfreeze
 
         check_is_fitted(self, "n_features_out_")
-        depth = len(self._get_model().net.feature_blocks())
+        depth = len(self._get_model().model.feature_blocks())
         n = resolve_unfreeze(unfreeze, depth, "image", owner)
         return ImageTower(
             self,

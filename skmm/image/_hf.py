@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import KW_ONLY
+from dataclasses import KW_ONLY, dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 
 from skmm.base._docs import encoder_docs
+from skmm.base._loaded import LoadedModel
 from skmm.base._params import PretrainedEncoderParams
 from skmm.base._pretrained import PretrainedMixin
 from skmm.image._common import _ImageEncoderBase
@@ -22,14 +23,12 @@ from skmm.utils._weights import resolve_model_folder
 __all__ = ["HFImageEncoder"]
 
 
-class _HFVisionModel:
-    """What the model cache holds: processor, model and how to pool."""
+@dataclass
+class _HFVisionModel(LoadedModel):
+    """The model, its processor and whether its pooler was trained."""
 
-    def __init__(self, processor: Any, model: Any, device: Any, pooler_trained: bool):
-        self.processor = processor
-        self.model = model
-        self.device = device
-        self.pooler_trained = pooler_trained
+    processor: Any
+    pooler_trained: bool
 
 
 def _tensor(out: Any) -> Any:
@@ -139,7 +138,7 @@ class HFImageEncoder(PretrainedMixin, _ImageEncoderBase, PretrainedEncoderParams
         missing = folder.info.get("missing_keys", ())
         pooler_trained = not any("pooler" in key for key in missing)
         return _HFVisionModel(
-            folder.processor, folder.model, folder.device, pooler_trained
+            folder.model, folder.device, folder.processor, pooler_trained
         )
 
     def _resolve_pooling(self, loaded: _HFVisionModel) -> str:

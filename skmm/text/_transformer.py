@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import numbers
-from dataclasses import KW_ONLY
+from dataclasses import KW_ONLY, dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 
 from skmm.base._docs import encoder_docs
+from skmm.base._loaded import LoadedModel
 from skmm.base._params import PretrainedEncoderParams
 from skmm.base._pretrained import PretrainedMixin
 from skmm.text._common import _TextEncoderBase
@@ -144,14 +145,12 @@ def _quantize_int8(model: Any, tokenizer: Any, device: Any) -> Any:
         return quantize_dynamic(model, spec, dtype=torch.qint8)
 
 
-class _TextModel:
-    """The loaded tokenizer + model pair (what the model cache holds)."""
+@dataclass
+class _TextModel(LoadedModel):
+    """The model, its tokenizer and the folder's token limit."""
 
-    def __init__(self, tokenizer: Any, model: Any, device: Any, max_length: int):
-        self.tokenizer = tokenizer
-        self.model = model
-        self.device = device
-        self.max_length = max_length
+    tokenizer: Any
+    max_length: int
 
 
 @fill_doc(encoder_docs("text"))
@@ -245,7 +244,7 @@ class TextEncoder(PretrainedMixin, _TextEncoderBase, PretrainedEncoderParams):
         if self.quantize == "int8":
             model = _quantize_int8(model, tokenizer, device)
         return _TextModel(
-            tokenizer, model, device, self._default_max_length(path, tokenizer)
+            model, device, tokenizer, self._default_max_length(path, tokenizer)
         )
 
     @staticmethod
