@@ -10,6 +10,7 @@ message and name a cell's cache file.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,7 +20,7 @@ import numpy as np
 from skmm.utils._hashing import hash_item
 from skmm.utils._sklearn_compat import _check_feature_names, _check_n_features
 
-__all__ = ["Column", "is_missing", "read_columns", "short_repr"]
+__all__ = ["Column", "describe_file_cell", "is_missing", "read_columns", "short_repr"]
 
 
 def is_missing(item: Any) -> bool:
@@ -70,10 +71,27 @@ def short_repr(item: Any, limit: int = 80) -> str:
     """
     if isinstance(item, np.ndarray):
         return f"array(shape={item.shape}, dtype={item.dtype})"
-    if isinstance(item, (bytes, bytearray)):
+    if isinstance(item, (bytes, bytearray, memoryview)):
         return f"bytes(len={len(item)})"
     text = repr(item)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def describe_file_cell(cell: Any) -> str:
+    """A cell that may name a file, described for an error message.
+
+    Paths are given in full; anything else as :func:`short_repr` gives it.
+
+    Examples
+    --------
+    >>> describe_file_cell("/data/img 1.png")
+    "path '/data/img 1.png'"
+    >>> describe_file_cell(memoryview(b"abc"))
+    'bytes(len=3)'
+    """
+    if isinstance(cell, (str, os.PathLike)):
+        return f"path {os.fspath(cell)!r}"
+    return short_repr(cell)
 
 
 def read_columns(encoder: Any, X: Any, *, reset: bool) -> list[Column]:

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from skmm.base._cells import short_repr
+from skmm.base._cells import describe_file_cell
 from skmm.utils._hashing import hash_item
 
 __all__ = [
@@ -444,13 +444,10 @@ def describe_image_item(cell: Any) -> str:
 
     Examples
     --------
-    >>> describe_image_item("/data/img 1.png")
-    "path '/data/img 1.png'"
+    >>> from PIL import Image
+    >>> describe_image_item(Image.new("RGB", (4, 3)))
+    'PIL.Image(mode=RGB, size=4x3)'
     """
-    if isinstance(cell, (str, os.PathLike)):
-        return f"path {str(cell)!r}"
-    if isinstance(cell, memoryview):
-        return f"bytes(len={len(cell)})"
     if _is_pil_image(cell):
         return f"PIL.Image(mode={cell.mode}, size={cell.size[0]}x{cell.size[1]})"
-    return short_repr(cell)
+    return describe_file_cell(cell)
