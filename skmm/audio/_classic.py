@@ -13,16 +13,74 @@ from skmm.audio._features import power_spectrogram as _power_spectrogram
 from skmm.base._docs import encoder_docs
 from skmm.base._params import EncoderParams
 from skmm.utils._docs import fill_doc
-from skmm.utils._params import estimator_init
+from skmm.utils._params import estimator_init, param_group
 from skmm.utils._sklearn_compat import Interval, StrOptions
 
 __all__ = ["LogMelEncoder", "MFCCEncoder"]
 
 _POOLING_WIDTH = {"meanstd": 2, "mean": 1}
 
+# the docstring entries of the parameters both encoders share, and their
+# Attributes section (n_mels and top_db read differently in each, so each
+# writes its own)
+_SPECTRAL_DOCS = {
+    **encoder_docs("audio"),
+    "sampling_rate": """\
+sampling_rate : int, default=16000
+    Rate (Hz) the clips are resampled to before analysis.""",
+    "spectrogram": """\
+n_fft : int, default=512
+    FFT size (and Hann window length) in samples.
+hop_length : int, default=160
+    Samples between frames (10 ms at 16 kHz).
+fmin : float, default=0.0
+    Lowest frequency of the mel filters (Hz).
+fmax : float or None, default=None
+    Highest frequency; ``None`` is ``sampling_rate / 2``.""",
+    "pooling": """\
+pooling : {"meanstd", "mean", "frames"}, default="meanstd"
+    Summary over time: mean and standard deviation concatenated, the
+    mean alone, or the sequence brought to ``n_frames`` steps (average
+    pooling over equal segments; shorter clips interpolated) and
+    flattened frame by frame.
+n_frames : int, default=32
+    Steps kept by ``pooling="frames"``.""",
+    "reading": """\
+input_rate : int or None, default=None
+    Rate of bare waveform cells; ``None`` means ``sampling_rate``.
+    Files and ``(waveform, rate)`` cells carry their own rate.
+batch_size : int, default=64
+    Clips per batch.
+{cache}
+{on_error}
+{verbose}""",
+    "attributes": """\
+Attributes
+----------
+n_features_out_ : int
+    Output width per input column.
+filterbank_ : ndarray of shape (n_mels, 1 + n_fft // 2)
+    The mel filterbank in use.
+{n_features_in_}
+{feature_names_in_}""",
+}
 
-class _SpectralEncoderBase(_AudioEncoderBase):
+
+@param_group
+class _SpectralEncoderBase(_AudioEncoderBase, EncoderParams):
     """Shared parameters and the log-mel front end of the classic encoders."""
+
+    sampling_rate: int = 16000
+    n_mels: int = 64
+    n_fft: int = 512
+    hop_length: int = 160
+    fmin: float = 0.0
+    fmax: float | None = None
+    top_db: float | None = 80.0
+    pooling: str = "meanstd"
+    n_frames: int = 32
+    input_rate: int | None = None
+    batch_size: int = 64
 
     _parameter_constraints: ClassVar[dict] = {
         **_AudioEncoderBase._parameter_constraints,
@@ -83,9 +141,9 @@ class _SpectralEncoderBase(_AudioEncoderBase):
         )
 
 
-@fill_doc(encoder_docs("audio"))
+@fill_doc(_SPECTRAL_DOCS)
 @estimator_init
-class MFCCEncoder(_SpectralEncoderBase, EncoderParams):
+class MFCCEncoder(_SpectralEncoderBase):
     """Mel-frequency cepstral coefficients pooled over time.
 
     Each clip is read (and resampled) at ``sampling_rate``, turned into
@@ -100,49 +158,21 @@ class MFCCEncoder(_SpectralEncoderBase, EncoderParams):
 
     Parameters
     ----------
-    sampling_rate : int, default=16000
-        Rate (Hz) the clips are resampled to before analysis.
     n_mfcc : int, default=20
         Coefficients per frame (at most ``n_mels``).
+    deltas : bool, default=False
+        Append first- and second-order deltas to each frame.
+    {sampling_rate}
     n_mels : int, default=64
         Mel bands of the underlying log-mel spectrogram.
-    n_fft : int, default=512
-        FFT size (and Hann window length) in samples.
-    hop_length : int, default=160
-        Samples between frames (10 ms at 16 kHz).
-    fmin : float, default=0.0
-        Lowest frequency of the mel filters (Hz).
-    fmax : float or None, default=None
-        Highest frequency; ``None`` is ``sampling_rate / 2``.
+    {spectrogram}
     top_db : float or None, default=80.0
         Floor the log-mel spectrogram at ``max - top_db`` dB per clip (as
         ``librosa.feature.mfcc`` does); ``None`` keeps the full range.
-    pooling : {"meanstd", "mean", "frames"}, default="meanstd"
-        Summary over time: mean and standard deviation concatenated, the
-        mean alone, or the sequence brought to ``n_frames`` steps (average
-        pooling over equal segments; shorter clips interpolated) and
-        flattened frame by frame.
-    n_frames : int, default=32
-        Steps kept by ``pooling="frames"``.
-    deltas : bool, default=False
-        Append first- and second-order deltas to each frame.
-    input_rate : int or None, default=None
-        Rate of bare waveform cells; ``None`` means ``sampling_rate``.
-        Files and ``(waveform, rate)`` cells carry their own rate.
-    batch_size : int, default=64
-        Clips per batch.
-    {cache}
-    {on_error}
-    {verbose}
+    {pooling}
+    {reading}
 
-    Attributes
-    ----------
-    n_features_out_ : int
-        Output width per input column.
-    filterbank_ : ndarray of shape (n_mels, 1 + n_fft // 2)
-        The mel filterbank in use.
-    {n_features_in_}
-    {feature_names_in_}
+    {attributes}
 
     See Also
     --------
@@ -170,19 +200,8 @@ class MFCCEncoder(_SpectralEncoderBase, EncoderParams):
         "deltas": ["boolean"],
     }
 
-    sampling_rate: int = 16000
     n_mfcc: int = 20
-    n_mels: int = 64
-    n_fft: int = 512
-    hop_length: int = 160
-    fmin: float = 0.0
-    fmax: float | None = None
-    top_db: float | None = 80.0
-    pooling: str = "meanstd"
-    n_frames: int = 32
     deltas: bool = False
-    input_rate: int | None = None
-    batch_size: int = 64
 
     def _frame_width(self) -> int:
         if self.n_mfcc > self.n_mels:
@@ -223,9 +242,9 @@ class MFCCEncoder(_SpectralEncoderBase, EncoderParams):
         ]
 
 
-@fill_doc(encoder_docs("audio"))
+@fill_doc(_SPECTRAL_DOCS)
 @estimator_init
-class LogMelEncoder(_SpectralEncoderBase, EncoderParams):
+class LogMelEncoder(_SpectralEncoderBase):
     """Log-power mel spectrogram (dB) pooled over time.
 
     Each clip is read (and resampled) at ``sampling_rate``; the power
@@ -240,44 +259,17 @@ class LogMelEncoder(_SpectralEncoderBase, EncoderParams):
 
     Parameters
     ----------
-    sampling_rate : int, default=16000
-        Rate (Hz) the clips are resampled to before analysis.
+    {sampling_rate}
     n_mels : int, default=64
         Mel bands.
-    n_fft : int, default=512
-        FFT size (and Hann window length) in samples.
-    hop_length : int, default=160
-        Samples between frames (10 ms at 16 kHz).
-    fmin : float, default=0.0
-        Lowest frequency of the mel filters (Hz).
-    fmax : float or None, default=None
-        Highest frequency; ``None`` is ``sampling_rate / 2``.
+    {spectrogram}
     top_db : float or None, default=80.0
         Floor at ``max - top_db`` dB per clip; ``None`` keeps the full
         range (down to -100 dB).
-    pooling : {"meanstd", "mean", "frames"}, default="meanstd"
-        Summary over time: mean and standard deviation concatenated, the
-        mean alone, or the sequence brought to ``n_frames`` steps (average
-        pooling over equal segments; shorter clips interpolated) and
-        flattened frame by frame.
-    n_frames : int, default=32
-        Steps kept by ``pooling="frames"``.
-    input_rate : int or None, default=None
-        Rate of bare waveform cells; ``None`` means ``sampling_rate``.
-    batch_size : int, default=64
-        Clips per batch.
-    {cache}
-    {on_error}
-    {verbose}
+    {pooling}
+    {reading}
 
-    Attributes
-    ----------
-    n_features_out_ : int
-        Output width per input column.
-    filterbank_ : ndarray of shape (n_mels, 1 + n_fft // 2)
-        The mel filterbank in use.
-    {n_features_in_}
-    {feature_names_in_}
+    {attributes}
 
     See Also
     --------
@@ -292,18 +284,6 @@ class LogMelEncoder(_SpectralEncoderBase, EncoderParams):
     >>> enc.fit_transform([noise, noise[:4000]]).shape
     (2, 32)
     """
-
-    sampling_rate: int = 16000
-    n_mels: int = 64
-    n_fft: int = 512
-    hop_length: int = 160
-    fmin: float = 0.0
-    fmax: float | None = None
-    top_db: float | None = 80.0
-    pooling: str = "meanstd"
-    n_frames: int = 32
-    input_rate: int | None = None
-    batch_size: int = 64
 
     def _frame_width(self) -> int:
         return self.n_mels
