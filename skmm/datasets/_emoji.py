@@ -19,39 +19,24 @@ import pandas as pd
 
 from skmm.datasets._base import (
     DataNotFoundError,
-    DatasetSpec,
+    check_choice,
+    check_size,
     composite,
     dataset_folder,
     object_column,
     read_manifest,
 )
+from skmm.datasets._docs import LOADER_DOCS
 from skmm.datasets._emoji_build import (
-    NOTO_FONT,
     STYLES,
-    _build,
     _size_cache,
 )
-from skmm.datasets._sources import Source
+from skmm.utils._docs import fill_doc
 
 __all__ = ["STYLES", "load_emoji"]
 
-SOURCES = (
-    Source("apt", "fonts-noto-color-emoji", "OFL-1.1", NOTO_FONT),
-    Source("npm", "openmoji", "CC-BY-SA-4.0", "data/openmoji.csv"),
-    Source("npm", "emoji-datasource-twitter", "CC-BY-4.0", "emoji.json"),
-    Source(
-        "pip", "emoji", "BSD-3-Clause", "emoji/unicode_codes/emoji.json", module="emoji"
-    ),
-)
 
-SPEC = DatasetSpec(
-    name="emoji",
-    sources=SOURCES,
-    build=_build,
-    title="Noto Color Emoji (apt), OpenMoji and Twemoji (npm), emoji names (pip)",
-)
-
-
+@fill_doc(LOADER_DOCS)
 def load_emoji(
     styles: str | Sequence[str] = ("noto", "openmoji"),
     *,
@@ -103,8 +88,7 @@ def load_emoji(
     languages : sequence of str, default=()
         Add a ``name_<lang>`` column per language from the ``emoji``
         package (``"de"``, ``"es"``, ``"fr"``, ``"ja"``, ``"zh"``, ...).
-    data_home : str or path-like, optional
-        See :func:`skmm.datasets.get_data_home`.
+    {data_home}
 
     Returns
     -------
@@ -139,11 +123,8 @@ def load_emoji(
     unknown = [s for s in styles if s not in STYLES]
     if unknown or not styles:
         raise ValueError(f"styles must be a non-empty subset of {STYLES}, got {styles}")
-    if concepts not in ("shared", "all"):
-        raise ValueError(f"concepts must be 'shared' or 'all', got {concepts!r}")
-    size = int(size)
-    if size < 1:
-        raise ValueError(f"size must be a positive integer, got {size}")
+    check_choice("concepts", concepts, ("shared", "all"))
+    size = check_size(size)
     folder = dataset_folder("emoji", data_home)
     manifest = read_manifest(folder)
     absent = [s for s in styles if s not in manifest.get("styles", [])]

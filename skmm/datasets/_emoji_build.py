@@ -19,6 +19,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from skmm.datasets._sources import Source
+
 #: Art styles that :func:`load_emoji` knows, in row order.
 STYLES: tuple[str, ...] = ("noto", "openmoji", "twemoji")
 
@@ -28,6 +30,15 @@ NOTO_FONT_SIZE = 109  # the only bitmap strike of Noto Color Emoji (CBDT)
 MASTER_SIZE = {"noto": 136, "openmoji": 136, "twemoji": 64}
 #: Sizes cached at fetch time (others are built on first use).
 PREBUILT_SIZES = (64,)
+
+SOURCES = (
+    Source("apt", "fonts-noto-color-emoji", "OFL-1.1", NOTO_FONT),
+    Source("npm", "openmoji", "CC-BY-SA-4.0", "data/openmoji.csv"),
+    Source("npm", "emoji-datasource-twitter", "CC-BY-4.0", "emoji.json"),
+    Source(
+        "pip", "emoji", "BSD-3-Clause", "emoji/unicode_codes/emoji.json", module="emoji"
+    ),
+)
 
 _SKIN_TONES = {f"{c:04X}" for c in range(0x1F3FB, 0x1F400)}
 _FULLY_QUALIFIED = 2  # STATUS in the emoji package's emoji.json

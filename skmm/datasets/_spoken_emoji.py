@@ -24,8 +24,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from skmm.datasets._base import DatasetSpec, dataset_folder, fetch
+from skmm.datasets._base import dataset_folder, fetch
+from skmm.datasets._docs import LOADER_DOCS
 from skmm.datasets._sources import Source
+from skmm.utils._docs import fill_doc
 
 __all__ = ["VOICES", "load_spoken_emoji"]
 
@@ -175,14 +177,7 @@ def _build(
     }
 
 
-SPEC = DatasetSpec(
-    name="spoken_emoji",
-    sources=SOURCES,
-    build=_build,
-    title="espeak-ng and its voices from Debian, about 5 MB, plus the emoji data set",
-)
-
-
+@fill_doc(LOADER_DOCS)
 def load_spoken_emoji(
     *,
     voices: Sequence[str] | None = None,
@@ -204,8 +199,7 @@ def load_spoken_emoji(
     ----------
     voices : sequence of str, optional
         Keep only these voices (see :data:`VOICES`); all by default.
-    data_home : str or path-like, optional
-        See :func:`skmm.datasets.get_data_home`.
+    {data_home}
 
     Returns
     -------
@@ -215,10 +209,7 @@ def load_spoken_emoji(
         ``group``, ``voice``, ``speed`` (words per minute), ``take`` and
         ``duration`` (seconds).
 
-    Raises
-    ------
-    DataNotFoundError
-        When the data set has not been fetched.
+    {raises}
 
     Examples
     --------

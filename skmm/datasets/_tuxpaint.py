@@ -23,14 +23,17 @@ import pandas as pd
 
 from skmm.datasets._base import (
     DataNotFoundError,
-    DatasetSpec,
+    check_choice,
+    check_size,
     composite,
     dataset_folder,
     get_data_home,
     object_column,
     read_manifest,
 )
+from skmm.datasets._docs import LOADER_DOCS
 from skmm.datasets._sources import Source, unpacked_root
+from skmm.utils._docs import fill_doc
 
 __all__ = ["load_tuxpaint"]
 
@@ -209,14 +212,6 @@ def _build(
     }
 
 
-SPEC = DatasetSpec(
-    name="tuxpaint",
-    sources=SOURCES,
-    build=_build,
-    title="the Debian package tuxpaint-stamps-default, about 160 MB",
-)
-
-
 def _stamps_root(folder: Path, data_home: Any) -> Path:
     manifest = read_manifest(folder)
     root = Path(manifest["sources"][PACKAGE]["root"])
@@ -271,6 +266,7 @@ def _array_cache(
     return images
 
 
+@fill_doc(LOADER_DOCS)
 def load_tuxpaint(
     *,
     images: str = "path",
@@ -303,8 +299,7 @@ def load_tuxpaint(
         Tux Paint locale codes (``"fr"``, ``"de"``, ``"pt_BR"``, ...): adds
         ``caption_<lang>`` (None where untranslated) and
         ``description_audio_<lang>`` (path or None) columns.
-    data_home : str or path-like, optional
-        See :func:`skmm.datasets.get_data_home`.
+    {data_home}
 
     Returns
     -------
@@ -317,10 +312,7 @@ def load_tuxpaint(
         path or None), ``sound`` (sound effect, path or None), then the
         per-language columns.
 
-    Raises
-    ------
-    DataNotFoundError
-        When the data set has not been fetched.
+    {raises}
 
     Examples
     --------
@@ -332,11 +324,8 @@ def load_tuxpaint(
     >>> arrays.loc[0, "image"].shape  # doctest: +SKIP
     (64, 64, 3)
     """
-    if images not in ("path", "array"):
-        raise ValueError(f"images must be 'path' or 'array', got {images!r}")
-    size = int(size)
-    if size < 1:
-        raise ValueError(f"size must be a positive integer, got {size}")
+    check_choice("images", images, ("path", "array"))
+    size = check_size(size)
     folder = dataset_folder("tuxpaint", data_home)
     stamps = _stamps_root(folder, data_home)
     records = json.loads((folder / "stamps.json").read_text(encoding="utf-8"))

@@ -14,13 +14,16 @@ import os
 
 import pandas as pd
 
+from skmm.datasets._docs import LOADER_DOCS
 from skmm.datasets._tuxpaint import load_tuxpaint
+from skmm.utils._docs import fill_doc
 
 __all__ = ["load_tuxpaint_audio"]
 
 _KINDS = ("speech", "effects")
 
 
+@fill_doc(LOADER_DOCS)
 def load_tuxpaint_audio(
     kind: str = "speech",
     *,
@@ -52,8 +55,7 @@ def load_tuxpaint_audio(
         and ``caption_en`` the English caption.  Ignored for effects.
     images, size, background
         As in :func:`skmm.datasets.load_tuxpaint`.
-    data_home : str or path-like, optional
-        See :func:`skmm.datasets.get_data_home`.
+    {data_home}
 
     Returns
     -------
@@ -64,8 +66,7 @@ def load_tuxpaint_audio(
 
     Raises
     ------
-    DataNotFoundError
-        When the data set has not been fetched.
+    {not_fetched}
     ValueError
         For an unknown ``kind``.
 
