@@ -7,7 +7,12 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from skmm.audio._io import audio_item_key, describe_audio_item, load_audio
+from skmm.audio._io import (
+    audio_item_key,
+    describe_audio_item,
+    estimate_duration,
+    load_audio,
+)
 from skmm.base._encoder import BaseEncoder
 from skmm.utils._sklearn_compat import Interval
 
@@ -62,3 +67,24 @@ class _AudioEncoderBase(BaseEncoder):
                 "(n_clips, n_samples), or a column of paths."
             )
         return None
+
+
+class _LongestFirstMixin:
+    """Clips cut at ``max_seconds`` and encoded longest first.
+
+    For the encoders whose batches hold clips of unequal length (they set
+    ``sampling_rate_`` at fit): sorted by duration, a batch holds clips of
+    similar length, so it pads less, equal lengths share a forward pass
+    when a model has no attention mask, and clips of several windows fill
+    batches together.
+    """
+
+    def _batch_order(self, cells: list) -> np.ndarray:
+        rate = self.input_rate or self.sampling_rate_
+        durations = [estimate_duration(c, default_rate=rate) for c in cells]
+        return np.argsort([-d for d in durations], kind="stable")
+
+    def _prepare_wave(self, wave: np.ndarray) -> np.ndarray:
+        if self.max_seconds is not None:
+            wave = wave[: max(1, int(round(self.max_seconds * self.sampling_rate_)))]
+        return wave

@@ -10,8 +10,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from skmm.audio._common import _AudioEncoderBase
-from skmm.audio._io import estimate_duration
+from skmm.audio._common import _AudioEncoderBase, _LongestFirstMixin
 from skmm.base._docs import encoder_docs
 from skmm.base._params import PretrainedEncoderParams
 from skmm.base._pretrained import PretrainedMixin
@@ -71,7 +70,9 @@ def _min_input_length(config: Any) -> int:
 
 @fill_doc(encoder_docs("audio"))
 @estimator_init
-class HFAudioEncoder(PretrainedMixin, _AudioEncoderBase, PretrainedEncoderParams):
+class HFAudioEncoder(
+    _LongestFirstMixin, PretrainedMixin, _AudioEncoderBase, PretrainedEncoderParams
+):
     """Embed audio clips with a pretrained Hugging Face speech encoder.
 
     Loads ``AutoFeatureExtractor`` and ``AutoModel`` from a local folder
@@ -209,16 +210,8 @@ class HFAudioEncoder(PretrainedMixin, _AudioEncoderBase, PretrainedEncoderParams
     def _target_rate(self) -> int:
         return self.sampling_rate_
 
-    def _batch_order(self, cells: list) -> np.ndarray:
-        # longest first: batches of similar length pad less (and, for models
-        # without an attention mask, equal lengths share a forward pass)
-        rate = self.input_rate or self.sampling_rate_
-        durations = [estimate_duration(c, default_rate=rate) for c in cells]
-        return np.argsort([-d for d in durations], kind="stable")
-
     def _prepare_wave(self, wave: np.ndarray) -> np.ndarray:
-        if self.max_seconds is not None:
-            wave = wave[: max(1, int(round(self.max_seconds * self.sampling_rate_)))]
+        wave = super()._prepare_wave(wave)  # cut at max_seconds
         if wave.shape[0] < self.min_length_:
             wave = np.pad(wave, (0, self.min_length_ - wave.shape[0]))
         return wave

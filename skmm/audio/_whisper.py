@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from skmm.audio._io import estimate_duration
+from skmm.audio._common import _LongestFirstMixin
 from skmm.audio._speech_model import _WhisperBase, audio_frames
 from skmm.base._docs import encoder_docs
 from skmm.base._params import DeviceEncoderParams
@@ -23,7 +23,7 @@ __all__ = ["WhisperEncoder"]
 
 @fill_doc(encoder_docs("audio"))
 @estimator_init
-class WhisperEncoder(_WhisperBase, DeviceEncoderParams):
+class WhisperEncoder(_LongestFirstMixin, _WhisperBase, DeviceEncoderParams):
     """Embed audio clips with the encoder of a Whisper speech recogniser.
 
     Each clip is resampled to 16 kHz, cut into 30 s windows, turned into
@@ -137,17 +137,6 @@ class WhisperEncoder(_WhisperBase, DeviceEncoderParams):
         # one dry run: the width, and an early error for a broken model
         probe = self._encode_windows(loaded, [np.zeros(1600, np.float32)])
         self.n_features_out_ = int(probe.shape[-1])
-
-    def _batch_order(self, cells: list) -> np.ndarray:
-        # longest first: clips of several windows fill batches together
-        rate = self.input_rate or self.sampling_rate_
-        durations = [estimate_duration(c, default_rate=rate) for c in cells]
-        return np.argsort([-d for d in durations], kind="stable")
-
-    def _prepare_wave(self, wave: np.ndarray) -> np.ndarray:
-        if self.max_seconds is not None:
-            wave = wave[: max(1, int(round(self.max_seconds * self.sampling_rate_)))]
-        return wave
 
     def _encode_windows(self, loaded: Any, windows: list) -> np.ndarray:
         """Encoder states ``(n_windows, positions, d)`` of 30 s windows."""
