@@ -12,9 +12,11 @@ import numpy as np
 from skmm.audio._speech_cache import open_transcript_cache
 from skmm.audio._speech_model import _WhisperBase
 from skmm.base._cells import Column, _file_key
+from skmm.base._docs import SHARED_DOCS
 from skmm.base._encoder import _NOT_AN_ITEMS_FAULT
 from skmm.base._params import DeviceEncoderParams
 from skmm.exceptions import InvalidItemError
+from skmm.utils._docs import fill_doc
 from skmm.utils._params import estimator_init
 from skmm.utils._sklearn_compat import (
     Interval,
@@ -29,6 +31,7 @@ __all__ = ["SpeechTranscriber"]
 _FALLBACK_TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
 
 
+@fill_doc(SHARED_DOCS)
 @estimator_init
 class SpeechTranscriber(_WhisperBase, DeviceEncoderParams):
     """Transcribe audio clips to text with Whisper (faster-whisper).
@@ -268,14 +271,7 @@ class SpeechTranscriber(_WhisperBase, DeviceEncoderParams):
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         """Output column names: ``<column>_text`` per input column.
 
-        Parameters
-        ----------
-        input_features : array-like of str or None
-            Input column names; defaults to ``feature_names_in_``.
-
-        Returns
-        -------
-        ndarray of str
+        {names_out}
         """
         check_is_fitted(self, "model_path_")
         names = _check_feature_names_in(self, input_features)

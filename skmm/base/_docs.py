@@ -3,7 +3,8 @@
 :class:`~skmm.base.BaseEncoder` declares the constraints of ``cache``,
 ``on_error``, ``verbose``, ``device`` and ``pickle_weights`` once; their
 numpydoc entries (and those of the fitted ``n_features_in_`` and
-``feature_names_in_``) live here.  An encoder's docstring names one by a
+``feature_names_in_``, and the sections of ``get_feature_names_out``) live
+here.  An encoder's docstring names one by a
 ``{cache}`` line and its class is decorated with
 ``@fill_doc(encoder_docs("image"))`` (:func:`skmm.utils._docs.fill_doc`); the
 modality only changes how a cell and a bad one are called.  An encoder whose
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import textwrap
 
-__all__ = ["encoder_docs"]
+__all__ = ["SHARED_DOCS", "encoder_docs"]
 
 # what a modality's cells are called in the shared entries:
 # (one cell, a bad cell, what the error names)
@@ -25,7 +26,8 @@ _CELLS = {
     "video": ("clip", "an unreadable cell", "the column, row and path"),
 }
 
-_SHARED = {
+# the entries that read the same for every modality
+SHARED_DOCS = {
     "verbose": """\
 verbose : int, default=1
     Show a progress bar on long encodes; 0 is silent.""",
@@ -41,6 +43,16 @@ n_features_in_ : int
     "feature_names_in_": """\
 feature_names_in_ : ndarray of str
     Input column names, when fitted on a DataFrame.""",
+    # the Parameters and Returns of every get_feature_names_out
+    "names_out": """\
+Parameters
+----------
+input_features : array-like of str or None
+    Input column names; defaults to ``feature_names_in_``.
+
+Returns
+-------
+ndarray of str""",
 }
 
 
@@ -65,7 +77,8 @@ def encoder_docs(modality: str) -> dict[str, str]:
     dict of str to str
         Fragment name -> numpydoc entry: ``cache``, ``on_error``,
         ``verbose``, ``device``, ``pickle_weights``, ``n_features_in_`` and
-        ``feature_names_in_``.
+        ``feature_names_in_``; and ``names_out``, the Parameters and Returns
+        sections of ``get_feature_names_out``.
 
     Examples
     --------
@@ -86,5 +99,5 @@ def encoder_docs(modality: str) -> dict[str, str]:
             f"What {bad} does: raise an error naming {names}, or become a NaN "
             "row (with a warning).",
         ),
-        **_SHARED,
+        **SHARED_DOCS,
     }

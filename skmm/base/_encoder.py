@@ -34,12 +34,14 @@ from sklearn.base import BaseEstimator, TransformerMixin
 
 from skmm.base._cache_sink import _CacheSink, open_cache
 from skmm.base._cells import Column, _file_key, is_missing, read_columns, short_repr
+from skmm.base._docs import SHARED_DOCS
 from skmm.exceptions import (
     InvalidItemError,
     InvalidItemWarning,
     MissingDependencyError,
     MissingModelError,
 )
+from skmm.utils._docs import fill_doc
 from skmm.utils._hashing import hash_item
 from skmm.utils._sklearn_compat import (
     Interval,
@@ -67,6 +69,7 @@ def _as_rows(emb: Any, n: int, d: int) -> np.ndarray:
     return emb
 
 
+@fill_doc(SHARED_DOCS)
 class BaseEncoder(TransformerMixin, BaseEstimator):
     """Base class of skmm's column encoders.
 
@@ -427,22 +430,20 @@ class BaseEncoder(TransformerMixin, BaseEstimator):
         """Output feature names: ``f0..f{d-1}`` for one input column,
         ``{column}__f{i}`` for several.
 
-        Parameters
-        ----------
-        input_features : array-like of str or None
-            Input column names; defaults to ``feature_names_in_``.
-
-        Returns
-        -------
-        ndarray of str
+        {names_out}
         """
         check_is_fitted(self, "n_features_out_")
-        names = _check_feature_names_in(self, input_features)
-        d = self.n_features_out_
-        if len(names) == 1:
-            return np.asarray([f"f{i}" for i in range(d)], dtype=object)
+        own = [f"f{i}" for i in range(self.n_features_out_)]
+        return self._names_out(own, input_features)
+
+    def _names_out(self, own: list[str], input_features: Any) -> np.ndarray:
+        """``own`` (the names of one column's outputs) for one input column,
+        ``{column}__{name}`` for several."""
+        columns = _check_feature_names_in(self, input_features)
+        if len(columns) == 1:
+            return np.asarray(own, dtype=object)
         return np.asarray(
-            [f"{name}__f{i}" for name in names for i in range(d)], dtype=object
+            [f"{c}__{name}" for c in columns for name in own], dtype=object
         )
 
     def __sklearn_tags__(self):

@@ -16,7 +16,6 @@ from skmm.utils._params import estimator_init
 from skmm.utils._sklearn_compat import (
     Interval,
     StrOptions,
-    _check_feature_names_in,
     check_is_fitted,
 )
 from skmm.video._common import _Clip, _VideoEncoderBase
@@ -254,21 +253,11 @@ class VideoSummarizer(_VideoEncoderBase, EncoderParams):
         """Output names: ``keyframe{i}_s`` (``{column}__keyframe{i}_s`` for
         several columns).
 
-        Parameters
-        ----------
-        input_features : array-like of str or None
-            Input column names; defaults to ``feature_names_in_``.
-
-        Returns
-        -------
-        ndarray of str
+        {names_out}
         """
         check_is_fitted(self, "n_features_out_")
-        cols = _check_feature_names_in(self, input_features)
         own = [f"keyframe{i}_s" for i in range(self.n_features_out_)]
-        if len(cols) == 1:
-            return np.asarray(own, dtype=object)
-        return np.asarray([f"{c}__{name}" for c in cols for name in own], dtype=object)
+        return self._names_out(own, input_features)
 
     def summarize(self, video: Any) -> VideoSummary:
         """The keyframes of one clip, with their frames for a contact sheet.
