@@ -21,6 +21,7 @@ import numpy as np
 from skmm.report._markdown import inline, markdown_to_html, plain_to_html
 from skmm.report._render import markup, render, stylesheet
 from skmm.report._table import dataframe_to_html
+from skmm.utils._docs import fill_doc
 
 __all__ = ["Report"]
 
@@ -46,6 +47,14 @@ def _png_size(path: Path) -> tuple[int, int] | None:
         return None
 
 
+# the Returns section of every add_* method: they chain
+_RETURNS_SELF = """\
+Returns
+-------
+self : Report"""
+
+
+@fill_doc(returns_self=_RETURNS_SELF)
 class Report:
     """Build a report folder: ``index.html`` plus the figures it shows.
 
@@ -112,9 +121,7 @@ class Report:
             ``False``: plain text, escaped, paragraphs at blank lines and
             line breaks kept.
 
-        Returns
-        -------
-        self : Report
+        {returns_self}
 
         Examples
         --------
@@ -152,9 +159,7 @@ class Report:
             ``column -> "max" / "min"``, and whether to show the index
             (default: when it is not a plain ``RangeIndex``).
 
-        Returns
-        -------
-        self : Report
+        {returns_self}
 
         See Also
         --------
@@ -233,9 +238,7 @@ class Report:
         dpi : int, default=110
             Resolution when saving a matplotlib figure.
 
-        Returns
-        -------
-        self : Report
+        {returns_self}
 
         Examples
         --------
@@ -295,9 +298,7 @@ class Report:
         rate : int, optional
             Sampling rate in Hz; needed for a waveform.
 
-        Returns
-        -------
-        self : Report
+        {returns_self}
 
         Examples
         --------
