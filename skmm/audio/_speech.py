@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from skmm.audio._speech_cache import open_transcript_cache
-from skmm.audio._speech_model import _WhisperBase
+from skmm.audio._speech_model import WHISPER_DOCS, _WhisperBase
 from skmm.base._cells import Column, _file_key
 from skmm.base._docs import SHARED_DOCS
 from skmm.base._encoder import _NOT_AN_ITEMS_FAULT
@@ -31,7 +31,7 @@ __all__ = ["SpeechTranscriber"]
 _FALLBACK_TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
 
 
-@fill_doc(SHARED_DOCS)
+@fill_doc(SHARED_DOCS, WHISPER_DOCS)
 @estimator_init
 class SpeechTranscriber(_WhisperBase, DeviceEncoderParams):
     """Transcribe audio clips to text with Whisper (faster-whisper).
@@ -58,9 +58,7 @@ class SpeechTranscriber(_WhisperBase, DeviceEncoderParams):
 
     Parameters
     ----------
-    model : str, path or None, default=None
-        A CTranslate2 Whisper folder (``model.bin``, ``config.json``,
-        ``tokenizer.json``); ``None`` is the packaged tiny.en.
+    {model}
     language : str or None, default=None
         Language code of the speech (``"en"``, ``"fr"``, ...); ``None``
         detects it per clip (multilingual models) or is English (``.en``
@@ -74,15 +72,11 @@ class SpeechTranscriber(_WhisperBase, DeviceEncoderParams):
         faster-whisper's temperatures: decoding starts at the first and
         falls back to the next when the transcript is repetitive or
         improbable; ``0.0`` alone is deterministic.
-    compute_type : str, default="auto"
-        CTranslate2's compute type; ``"auto"`` is int8 on the CPU and
-        float16 on CUDA.
-    input_rate : int or None, default=None
-        Rate of bare waveform cells; ``None`` means 16 kHz.
+    {compute_type}
+    {input_rate}
     batch_size : int, default=16
         Clips per step: the progress bar and the cache advance by batch.
-    device : {"auto", "cpu", "cuda", "cuda:N"}, default="auto"
-        Where the model runs; ``"auto"`` picks CUDA when CTranslate2 sees it.
+    {device}
     cache : bool, path or None, default=None
         Cache transcripts on disk per clip (``True``: ``$SKMM_CACHE_DIR`` or
         ``~/.cache/skmm/embeddings``); see :mod:`skmm.cache`.
@@ -94,20 +88,12 @@ class SpeechTranscriber(_WhisperBase, DeviceEncoderParams):
 
     Attributes
     ----------
-    model_path_ : str
-        The resolved model folder.
-    device_, device_index_ : str, int
-        Where the model runs.
-    compute_type_ : str
-        The resolved compute type.
+    {loaded_attributes}
     multilingual_ : bool
         Whether the model transcribes other languages than English.
-    sampling_rate_ : int
-        The rate clips are resampled to (16000).
-    n_features_in_ : int
-        Number of input columns.
-    feature_names_in_ : ndarray of str
-        Input column names, when fitted on a DataFrame.
+    {sampling_rate_}
+    {n_features_in_}
+    {feature_names_in_}
 
     Examples
     --------
@@ -257,8 +243,7 @@ class SpeechTranscriber(_WhisperBase, DeviceEncoderParams):
 
         Parameters
         ----------
-        X : DataFrame, Series, list or array
-            The same column layout as seen in ``fit``.
+        {transform_X}
 
         Returns
         -------

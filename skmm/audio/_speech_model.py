@@ -21,6 +21,7 @@ from skmm.utils._weights import resolve_model_folder
 
 __all__ = [
     "WHISPER_ADVICE",
+    "WHISPER_DOCS",
     "audio_frames",
     "load_whisper",
     "resolve_compute_type",
@@ -50,6 +51,36 @@ WHISPER_ADVICE = (
     "converted with ctranslate2.converters.TransformersConverter(hf_folder, "
     "copy_files=['tokenizer.json']).convert(out)."
 )
+
+
+# the docstring entries the Whisper estimators share
+WHISPER_DOCS = {
+    "model": """\
+model : str, path or None, default=None
+    A CTranslate2 Whisper folder (``model.bin``, ``config.json``,
+    ``tokenizer.json``); ``None`` is the packaged tiny.en.""",
+    "compute_type": """\
+compute_type : str, default="auto"
+    CTranslate2's compute type; ``"auto"`` is int8 on the CPU and
+    float16 on CUDA (``"float32"`` for full precision).""",
+    "input_rate": """\
+input_rate : int or None, default=None
+    Rate of bare waveform cells; ``None`` means 16 kHz.  Files and
+    ``(waveform, rate)`` cells carry their own rate.""",
+    "device": """\
+device : {"auto", "cpu", "cuda", "cuda:N"}, default="auto"
+    Where the model runs; ``"auto"`` picks CUDA when CTranslate2 sees it.""",
+    "loaded_attributes": """\
+model_path_ : str
+    The resolved model folder.
+device_, device_index_ : str, int
+    Where the model runs.
+compute_type_ : str
+    The resolved compute type.""",
+    "sampling_rate_": """\
+sampling_rate_ : int
+    The rate clips are resampled to (16000).""",
+}
 
 
 def _faster_whisper() -> Any:

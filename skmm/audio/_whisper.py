@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from skmm.audio._common import _LongestFirstMixin
-from skmm.audio._speech_model import _WhisperBase, audio_frames
+from skmm.audio._speech_model import WHISPER_DOCS, _WhisperBase, audio_frames
 from skmm.base._docs import encoder_docs
 from skmm.base._params import DeviceEncoderParams
 from skmm.utils._docs import fill_doc
@@ -21,7 +21,7 @@ from skmm.utils._sklearn_compat import Interval, StrOptions
 __all__ = ["WhisperEncoder"]
 
 
-@fill_doc(encoder_docs("audio"))
+@fill_doc(encoder_docs("audio"), WHISPER_DOCS)
 @estimator_init
 class WhisperEncoder(_LongestFirstMixin, _WhisperBase, DeviceEncoderParams):
     """Embed audio clips with the encoder of a Whisper speech recogniser.
@@ -42,9 +42,7 @@ class WhisperEncoder(_LongestFirstMixin, _WhisperBase, DeviceEncoderParams):
 
     Parameters
     ----------
-    model : str, path or None, default=None
-        A CTranslate2 Whisper folder (``model.bin``, ``config.json``,
-        ``tokenizer.json``); ``None`` is the packaged tiny.en.
+    {model}
     pooling : {"mean", "max"}, default="mean"
         How the frame states of a clip become one vector.
     normalize : bool, default=False
@@ -52,35 +50,22 @@ class WhisperEncoder(_LongestFirstMixin, _WhisperBase, DeviceEncoderParams):
     max_seconds : float or None, default=30.0
         Keep only the first ``max_seconds`` of each clip (one 30 s window by
         default); ``None`` keeps every window.
-    compute_type : str, default="auto"
-        CTranslate2's compute type; ``"auto"`` is int8 on the CPU and
-        float16 on CUDA (``"float32"`` for full precision).
-    input_rate : int or None, default=None
-        Rate of bare waveform cells; ``None`` means 16 kHz.  Files and
-        ``(waveform, rate)`` cells carry their own rate.
+    {compute_type}
+    {input_rate}
     batch_size : int, default=8
         30 s windows per encoder call.
-    device : {"auto", "cpu", "cuda", "cuda:N"}, default="auto"
-        Where the model runs; ``"auto"`` picks CUDA when CTranslate2 sees it.
-    cache : bool, path or None, default=None
-        Cache embeddings on disk per clip; see :mod:`skmm.cache`.
+    {device}
+    {cache}
     {on_error}
     {verbose}
 
     Attributes
     ----------
-    model_path_ : str
-        The resolved model folder.
-    device_, device_index_ : str, int
-        Where the model runs.
-    compute_type_ : str
-        The resolved compute type.
-    sampling_rate_ : int
-        The rate clips are resampled to (16000).
+    {loaded_attributes}
+    {sampling_rate_}
     n_features_out_ : int
         Embedding width.
-    n_features_in_ : int
-        Number of input columns.
+    {n_features_in_}
 
     Notes
     -----

@@ -3,8 +3,8 @@
 :class:`~skmm.base.BaseEncoder` declares the constraints of ``cache``,
 ``on_error``, ``verbose``, ``device`` and ``pickle_weights`` once; their
 numpydoc entries (and those of the fitted ``n_features_in_`` and
-``feature_names_in_``, and the sections of ``get_feature_names_out``) live
-here.  An encoder's docstring names one by a
+``feature_names_in_``, the input of ``transform`` and the sections of
+``get_feature_names_out``) live here.  An encoder's docstring names one by a
 ``{cache}`` line and its class is decorated with
 ``@fill_doc(encoder_docs("image"))`` (:func:`skmm.utils._docs.fill_doc`); the
 modality only changes how a cell and a bad one are called.  An encoder whose
@@ -43,6 +43,9 @@ n_features_in_ : int
     "feature_names_in_": """\
 feature_names_in_ : ndarray of str
     Input column names, when fitted on a DataFrame.""",
+    "transform_X": """\
+X : DataFrame, Series, list or array
+    The same column layout as seen in ``fit``.""",
     # the Parameters and Returns of every get_feature_names_out
     "names_out": """\
 Parameters
@@ -77,8 +80,9 @@ def encoder_docs(modality: str) -> dict[str, str]:
     dict of str to str
         Fragment name -> numpydoc entry: ``cache``, ``on_error``,
         ``verbose``, ``device``, ``pickle_weights``, ``n_features_in_`` and
-        ``feature_names_in_``; and ``names_out``, the Parameters and Returns
-        sections of ``get_feature_names_out``.
+        ``feature_names_in_``; ``transform_X``, the input of ``transform``;
+        and ``names_out``, the Parameters and Returns sections of
+        ``get_feature_names_out``.
 
     Examples
     --------

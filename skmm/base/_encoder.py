@@ -414,8 +414,7 @@ class BaseEncoder(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : DataFrame, Series, list or array
-            The same column layout as seen in ``fit``.
+        {transform_X}
 
         Returns
         -------

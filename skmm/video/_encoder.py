@@ -81,10 +81,8 @@ class VideoEncoder(_VideoEncoderBase, EncoderParams):
         Width of one frame's embedding.
     n_features_out_ : int
         Output width per input column.
-    n_features_in_ : int
-        Number of input columns.
-    feature_names_in_ : ndarray of str
-        Input column names, when fitted on a DataFrame.
+    {n_features_in_}
+    {feature_names_in_}
 
     See Also
     --------

@@ -191,10 +191,8 @@ class VideoSummarizer(_VideoEncoderBase, EncoderParams):
         The fitted frame encoder.
     n_features_out_ : int
         ``n_keyframes``.
-    n_features_in_ : int
-        Number of input columns.
-    feature_names_in_ : ndarray of str
-        Input column names, when fitted on a DataFrame.
+    {n_features_in_}
+    {feature_names_in_}
 
     Examples
     --------
