@@ -21,7 +21,6 @@ import numpy as np
 from skmm.report._markdown import inline, markdown_to_html, plain_to_html
 from skmm.report._render import markup, render, stylesheet
 from skmm.report._table import dataframe_to_html
-from skmm.utils._docs import fill_doc
 
 __all__ = ["Report"]
 
@@ -47,14 +46,6 @@ def _png_size(path: Path) -> tuple[int, int] | None:
         return None
 
 
-# the Returns section of every add_* method: they chain
-_RETURNS_SELF = """\
-Returns
--------
-self : Report"""
-
-
-@fill_doc(returns_self=_RETURNS_SELF)
 class Report:
     """Build a report folder: ``index.html`` plus the figures it shows.
 
@@ -121,7 +112,9 @@ class Report:
             ``False``: plain text, escaped, paragraphs at blank lines and
             line breaks kept.
 
-        {returns_self}
+        Returns
+        -------
+        self : Report
 
         Examples
         --------
@@ -159,7 +152,9 @@ class Report:
             ``column -> "max" / "min"``, and whether to show the index
             (default: when it is not a plain ``RangeIndex``).
 
-        {returns_self}
+        Returns
+        -------
+        self : Report
 
         See Also
         --------
@@ -238,7 +233,9 @@ class Report:
         dpi : int, default=110
             Resolution when saving a matplotlib figure.
 
-        {returns_self}
+        Returns
+        -------
+        self : Report
 
         Examples
         --------
@@ -298,7 +295,9 @@ class Report:
         rate : int, optional
             Sampling rate in Hz; needed for a waveform.
 
-        {returns_self}
+        Returns
+        -------
+        self : Report
 
         Examples
         --------
