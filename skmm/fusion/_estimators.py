@@ -127,7 +127,9 @@ n_features_in_ : int
     Number of columns seen at fit.
 feature_names_in_ : ndarray of str
     Column names seen at fit (when X has string column names).""",
-    "X_predict": """\
+    "predict_params": """\
+Parameters
+----------
 X : DataFrame or array-like of shape (n_samples, n_features)
     Rows with at least one modality present.""",
 }
@@ -199,9 +201,7 @@ class FusionClassifier(ClassifierMixin, _BaseFusionEstimator):
         """Logits: ``(n_samples,)`` (class 1 vs class 0) for two classes,
         else ``(n_samples, n_classes)``.
 
-        Parameters
-        ----------
-        {X_predict}
+        {predict_params}
 
         Returns
         -------
@@ -215,9 +215,7 @@ class FusionClassifier(ClassifierMixin, _BaseFusionEstimator):
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities (softmax of the logits).
 
-        Parameters
-        ----------
-        {X_predict}
+        {predict_params}
 
         Returns
         -------
@@ -231,9 +229,7 @@ class FusionClassifier(ClassifierMixin, _BaseFusionEstimator):
     def predict(self, X: Any) -> np.ndarray:
         """Predicted class labels.
 
-        Parameters
-        ----------
-        {X_predict}
+        {predict_params}
 
         Returns
         -------
@@ -288,9 +284,7 @@ class FusionRegressor(RegressorMixin, _BaseFusionEstimator):
     def predict(self, X: Any) -> np.ndarray:
         """Predicted targets.
 
-        Parameters
-        ----------
-        {X_predict}
+        {predict_params}
 
         Returns
         -------
