@@ -199,24 +199,18 @@ class TextTower(BaseTower):
             return (torch.as_tensor(np.stack(arrays), device=device),)
         n = len(arrays)
         length = max(a.shape[0] for a in arrays)
-        mask = np.zeros((n, length), dtype=np.int64)
-        if self.full:
+        if self.full:  # token ids, padded with the tokenizer's pad id
             pad = self._loaded.tokenizer.pad_token_id or 0
-            ids = np.full((n, length), pad, dtype=np.int64)
-            for i, a in enumerate(arrays):
-                ids[i, : a.shape[0]] = a
-                mask[i, : a.shape[0]] = 1
-            return (
-                torch.as_tensor(ids, device=device),
-                torch.as_tensor(mask, device=device),
-            )
-        dim = arrays[0].shape[1]
-        hidden = np.zeros((n, length, dim), dtype=np.float32)
+            padded = np.full((n, length), pad, dtype=np.int64)
+        else:  # hidden states, padded with zeros
+            dim = arrays[0].shape[1]
+            padded = np.zeros((n, length, dim), dtype=np.float32)
+        mask = np.zeros((n, length), dtype=np.int64)
         for i, a in enumerate(arrays):
-            hidden[i, : a.shape[0]] = a
+            padded[i, : a.shape[0]] = a
             mask[i, : a.shape[0]] = 1
         return (
-            torch.as_tensor(hidden, device=device),
+            torch.as_tensor(padded, device=device),
             torch.as_tensor(mask, device=device),
         )
 
