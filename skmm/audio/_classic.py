@@ -12,6 +12,7 @@ from skmm.audio._features import delta, mel_filterbank, mfcc, pool_time, power_t
 from skmm.audio._features import power_spectrogram as _power_spectrogram
 from skmm.base._docs import encoder_docs
 from skmm.base._params import EncoderParams
+from skmm.base._test_params import CheapParamsMixin
 from skmm.utils._docs import fill_doc
 from skmm.utils._params import estimator_init, param_group
 from skmm.utils._sklearn_compat import Interval, StrOptions
@@ -67,7 +68,7 @@ filterbank_ : ndarray of shape (n_mels, 1 + n_fft // 2)
 
 
 @param_group
-class _SpectralEncoderBase(_AudioEncoderBase, EncoderParams):
+class _SpectralEncoderBase(CheapParamsMixin, _AudioEncoderBase, EncoderParams):
     """Shared parameters and the log-mel front end of the classic encoders."""
 
     sampling_rate: int = 16000
@@ -200,6 +201,20 @@ class MFCCEncoder(_SpectralEncoderBase):
         "deltas": ["boolean"],
     }
 
+    _test_params: ClassVar[tuple[dict[str, Any], ...]] = (
+        {"n_mfcc": 8, "n_mels": 16, "n_fft": 128, "hop_length": 64, "verbose": 0},
+        {
+            "n_mfcc": 4,
+            "n_mels": 8,
+            "n_fft": 64,
+            "hop_length": 32,
+            "pooling": "frames",
+            "n_frames": 3,
+            "deltas": True,
+            "verbose": 0,
+        },
+    )
+
     n_mfcc: int = 20
     deltas: bool = False
 
@@ -217,29 +232,6 @@ class MFCCEncoder(_SpectralEncoderBase):
                 [coeffs, delta(coeffs, order=1), delta(coeffs, order=2)]
             )
         return coeffs
-
-    @classmethod
-    def get_test_params(cls) -> list[dict[str, Any]]:
-        """Cheap parameter sets for the common estimator checks.
-
-        Examples
-        --------
-        >>> [sorted(p) for p in MFCCEncoder.get_test_params()][0][:3]
-        ['hop_length', 'n_fft', 'n_mels']
-        """
-        return [
-            {"n_mfcc": 8, "n_mels": 16, "n_fft": 128, "hop_length": 64, "verbose": 0},
-            {
-                "n_mfcc": 4,
-                "n_mels": 8,
-                "n_fft": 64,
-                "hop_length": 32,
-                "pooling": "frames",
-                "n_frames": 3,
-                "deltas": True,
-                "verbose": 0,
-            },
-        ]
 
 
 @fill_doc(_SPECTRAL_DOCS)
@@ -285,30 +277,21 @@ class LogMelEncoder(_SpectralEncoderBase):
     (2, 32)
     """
 
+    _test_params: ClassVar[tuple[dict[str, Any], ...]] = (
+        {"n_mels": 16, "n_fft": 128, "hop_length": 64, "verbose": 0},
+        {
+            "n_mels": 8,
+            "n_fft": 64,
+            "hop_length": 32,
+            "pooling": "frames",
+            "n_frames": 3,
+            "top_db": None,
+            "verbose": 0,
+        },
+    )
+
     def _frame_width(self) -> int:
         return self.n_mels
 
     def _frame_features(self, wave: np.ndarray) -> np.ndarray:
         return self._log_mel(wave)
-
-    @classmethod
-    def get_test_params(cls) -> list[dict[str, Any]]:
-        """Cheap parameter sets for the common estimator checks.
-
-        Examples
-        --------
-        >>> len(LogMelEncoder.get_test_params())
-        2
-        """
-        return [
-            {"n_mels": 16, "n_fft": 128, "hop_length": 64, "verbose": 0},
-            {
-                "n_mels": 8,
-                "n_fft": 64,
-                "hop_length": 32,
-                "pooling": "frames",
-                "n_frames": 3,
-                "top_db": None,
-                "verbose": 0,
-            },
-        ]

@@ -14,6 +14,7 @@ from skmm.audio._common import _AudioEncoderBase, _LongestFirstMixin
 from skmm.base._docs import encoder_docs
 from skmm.base._params import PretrainedEncoderParams
 from skmm.base._pretrained import PretrainedMixin
+from skmm.base._test_params import CheapParamsMixin
 from skmm.utils._device import resolve_device
 from skmm.utils._docs import fill_doc
 from skmm.utils._hf import load_hf_folder
@@ -71,7 +72,11 @@ def _min_input_length(config: Any) -> int:
 @fill_doc(encoder_docs("audio"))
 @estimator_init
 class HFAudioEncoder(
-    _LongestFirstMixin, PretrainedMixin, _AudioEncoderBase, PretrainedEncoderParams
+    CheapParamsMixin,
+    _LongestFirstMixin,
+    PretrainedMixin,
+    _AudioEncoderBase,
+    PretrainedEncoderParams,
 ):
     """Embed audio clips with a pretrained Hugging Face speech encoder.
 
@@ -171,6 +176,8 @@ class HFAudioEncoder(
         "max_seconds": [Interval(numbers.Real, 0, None, closed="neither"), None],
     }
 
+    _test_params: ClassVar[tuple[dict[str, Any], ...]] = ()  # see the notes
+
     model: str | Path
     _: KW_ONLY
     sampling_rate: int | None = None
@@ -180,17 +187,6 @@ class HFAudioEncoder(
     max_seconds: float | None = 30.0
     input_rate: int | None = None
     batch_size: int = 8
-
-    @classmethod
-    def get_test_params(cls) -> list[dict[str, Any]]:
-        """No parameter set without a model folder; see the class notes.
-
-        Examples
-        --------
-        >>> HFAudioEncoder.get_test_params()
-        []
-        """
-        return []
 
     # -- weights ----------------------------------------------------------
     def _model_key(self) -> tuple:

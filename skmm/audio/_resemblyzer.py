@@ -12,6 +12,7 @@ from skmm.audio._common import _AudioEncoderBase
 from skmm.base._docs import encoder_docs
 from skmm.base._params import PretrainedEncoderParams
 from skmm.base._pretrained import PretrainedMixin
+from skmm.base._test_params import CheapParamsMixin
 from skmm.exceptions import MissingDependencyError
 from skmm.utils._device import resolve_device
 from skmm.utils._docs import fill_doc
@@ -46,7 +47,9 @@ def _import_resemblyzer():
 
 @fill_doc(encoder_docs("audio"))
 @estimator_init
-class SpeakerEncoder(PretrainedMixin, _AudioEncoderBase, PretrainedEncoderParams):
+class SpeakerEncoder(
+    CheapParamsMixin, PretrainedMixin, _AudioEncoderBase, PretrainedEncoderParams
+):
     """Speaker embeddings (who is speaking) from Resemblyzer's voice encoder.
 
     Uses the ``resemblyzer`` package's pretrained ``VoiceEncoder`` (a 3-layer
@@ -120,20 +123,11 @@ class SpeakerEncoder(PretrainedMixin, _AudioEncoderBase, PretrainedEncoderParams
         "trim_silence": ["boolean"],
     }
 
+    _test_params: ClassVar[tuple[dict[str, Any], ...]] = ()  # see the notes
+
     trim_silence: bool = True
     input_rate: int | None = None
     batch_size: int = 16
-
-    @classmethod
-    def get_test_params(cls) -> list[dict[str, Any]]:
-        """No cheap parameter set (needs the optional package); see the notes.
-
-        Examples
-        --------
-        >>> SpeakerEncoder.get_test_params()
-        []
-        """
-        return []
 
     # -- weights ----------------------------------------------------------
     def _model_key(self) -> tuple:

@@ -14,6 +14,7 @@ from skmm.audio._common import _LongestFirstMixin
 from skmm.audio._speech_model import WHISPER_DOCS, _WhisperBase, audio_frames
 from skmm.base._docs import encoder_docs
 from skmm.base._params import DeviceEncoderParams
+from skmm.base._test_params import CheapParamsMixin
 from skmm.utils._docs import fill_doc
 from skmm.utils._params import estimator_init
 from skmm.utils._sklearn_compat import Interval, StrOptions
@@ -23,7 +24,9 @@ __all__ = ["WhisperEncoder"]
 
 @fill_doc(encoder_docs("audio"), WHISPER_DOCS)
 @estimator_init
-class WhisperEncoder(_LongestFirstMixin, _WhisperBase, DeviceEncoderParams):
+class WhisperEncoder(
+    CheapParamsMixin, _LongestFirstMixin, _WhisperBase, DeviceEncoderParams
+):
     """Embed audio clips with the encoder of a Whisper speech recogniser.
 
     Each clip is resampled to 16 kHz, cut into 30 s windows, turned into
@@ -93,6 +96,8 @@ class WhisperEncoder(_LongestFirstMixin, _WhisperBase, DeviceEncoderParams):
         "max_seconds": [Interval(numbers.Real, 0, None, closed="neither"), None],
     }
 
+    _test_params: ClassVar[tuple[dict[str, Any], ...]] = ()  # see the notes
+
     model: str | Path | None = None
     _: KW_ONLY
     pooling: str = "mean"
@@ -101,17 +106,6 @@ class WhisperEncoder(_LongestFirstMixin, _WhisperBase, DeviceEncoderParams):
     compute_type: str = "auto"
     input_rate: int | None = None
     batch_size: int = 8
-
-    @classmethod
-    def get_test_params(cls) -> list[dict[str, Any]]:
-        """No cheap parameter set without a model folder; see the class notes.
-
-        Examples
-        --------
-        >>> WhisperEncoder.get_test_params()
-        []
-        """
-        return []
 
     # -- encoder hooks -----------------------------------------------------
     def _fit_encoder(self, prepared: list | None) -> None:

@@ -25,6 +25,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, clone
 
 from skmm.base._encoder import BaseEncoder
+from skmm.base._test_params import CheapParamsMixin
 from skmm.utils._hashing import hash_item
 from skmm.utils._sklearn_compat import Interval
 from skmm.video._io import (
@@ -79,7 +80,7 @@ class _Clip:
     cached: dict  # frame index -> embedding (the frame cache's hits)
 
 
-class _VideoEncoderBase(BaseEncoder):
+class _VideoEncoderBase(CheapParamsMixin, BaseEncoder):
     """Reads video cells and embeds their sampled frames.
 
     Subclasses implement ``_fit_output(frame_dim)`` (set ``n_features_out_``)

@@ -107,6 +107,12 @@ class VideoEncoder(_VideoEncoderBase, EncoderParams):
         "audio_encoder": [BaseEstimator, str, None],
     }
 
+    _test_params: ClassVar[tuple[dict[str, Any], ...]] = (
+        {"n_frames": 3, "image_encoder": "pixels", "verbose": 0},
+        {"n_frames": 2, "pooling": "sequence", "verbose": 0},
+        {"fps": 5.0, "pooling": "max", "audio_encoder": "logmel", "verbose": 0},
+    )
+
     image_encoder: Any = None
     n_frames: int = 8
     fps: float | None = None
@@ -117,21 +123,6 @@ class VideoEncoder(_VideoEncoderBase, EncoderParams):
     @property
     def _audio(self) -> bool:  # type: ignore[override]
         return self.audio_encoder is not None
-
-    @classmethod
-    def get_test_params(cls) -> list[dict[str, Any]]:
-        """Cheap parameter sets for the common estimator checks.
-
-        Examples
-        --------
-        >>> len(VideoEncoder.get_test_params())
-        3
-        """
-        return [
-            {"n_frames": 3, "image_encoder": "pixels", "verbose": 0},
-            {"n_frames": 2, "pooling": "sequence", "verbose": 0},
-            {"fps": 5.0, "pooling": "max", "audio_encoder": "logmel", "verbose": 0},
-        ]
 
     def _fit_output(self, frame_dim: int) -> None:
         if self.pooling == "sequence" and self.fps is not None:

@@ -215,26 +215,17 @@ class VideoSummarizer(_VideoEncoderBase, EncoderParams):
         "method": [StrOptions({"kmedoids", "changepoints"})],
     }
 
+    _test_params: ClassVar[tuple[dict[str, Any], ...]] = (
+        {"n_keyframes": 2, "n_frames": 4, "verbose": 0},
+        {"n_keyframes": 3, "method": "changepoints", "fps": 5.0, "verbose": 0},
+    )
+
     n_keyframes: int = 4
     method: str = "kmedoids"
     image_encoder: Any = None
     n_frames: int = 32
     fps: float | None = None
     batch_size: int = 8
-
-    @classmethod
-    def get_test_params(cls) -> list[dict[str, Any]]:
-        """Cheap parameter sets for the common estimator checks.
-
-        Examples
-        --------
-        >>> len(VideoSummarizer.get_test_params())
-        2
-        """
-        return [
-            {"n_keyframes": 2, "n_frames": 4, "verbose": 0},
-            {"n_keyframes": 3, "method": "changepoints", "fps": 5.0, "verbose": 0},
-        ]
 
     def _fit_output(self, frame_dim: int) -> None:
         self.n_features_out_ = int(self.n_keyframes)
