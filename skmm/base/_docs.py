@@ -43,6 +43,14 @@ n_features_in_ : int
     "feature_names_in_": """\
 feature_names_in_ : ndarray of str
     Input column names, when fitted on a DataFrame.""",
+    # the entries of the parameter groups in skmm.base._params, in their
+    # order after an encoder's batch_size (which each encoder words itself)
+    "encoder_params": "{cache}\n{on_error}\n{verbose}",
+    "device_encoder_params": "{device}\n{encoder_params}",
+    "pretrained_encoder_params": "{device_encoder_params}\n{pickle_weights}",
+    "model_path_": """\
+model_path_ : str
+    The resolved model folder.""",
     "transform_X": """\
 X : DataFrame, Series, list or array
     The same column layout as seen in ``fit``.""",
@@ -80,7 +88,10 @@ def encoder_docs(modality: str) -> dict[str, str]:
     dict of str to str
         Fragment name -> numpydoc entry: ``cache``, ``on_error``,
         ``verbose``, ``device``, ``pickle_weights``, ``n_features_in_`` and
-        ``feature_names_in_``; ``transform_X``, the input of ``transform``;
+        ``feature_names_in_``; ``encoder_params``,
+        ``device_encoder_params`` and ``pretrained_encoder_params``, the
+        entries of the parameter groups after ``batch_size``;
+        ``model_path_``; ``transform_X``, the input of ``transform``;
         and ``names_out``, the Parameters and Returns sections of
         ``get_feature_names_out``.
 
