@@ -52,9 +52,7 @@ input_rate : int or None, default=None
     Files and ``(waveform, rate)`` cells carry their own rate.
 batch_size : int, default=64
     Clips per batch.
-{cache}
-{on_error}
-{verbose}""",
+{encoder_params}""",
     "attributes": """\
 Attributes
 ----------

@@ -125,16 +125,11 @@ class HFAudioEncoder(
     batch_size : int, default=8
         Clips per forward pass (clips are sorted by duration first, so
         batches hold clips of similar length).
-    {device}
-    {cache}
-    {on_error}
-    {verbose}
-    {pickle_weights}
+    {pretrained_encoder_params}
 
     Attributes
     ----------
-    model_path_ : str
-        The resolved model folder.
+    {model_path_}
     sampling_rate_ : int
         The rate clips are resampled to.
     n_features_out_ : int

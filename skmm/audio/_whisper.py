@@ -57,10 +57,7 @@ class WhisperEncoder(
     {input_rate}
     batch_size : int, default=8
         30 s windows per encoder call.
-    {device}
-    {cache}
-    {on_error}
-    {verbose}
+    {device_encoder_params}
 
     Attributes
     ----------

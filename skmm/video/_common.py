@@ -24,6 +24,7 @@ from typing import Any, ClassVar
 import numpy as np
 from sklearn.base import BaseEstimator, clone
 
+from skmm.base._docs import encoder_docs
 from skmm.base._encoder import BaseEncoder
 from skmm.base._test_params import CheapParamsMixin
 from skmm.utils._hashing import hash_item
@@ -40,6 +41,14 @@ from skmm.video._io import (
 __all__: list[str] = []
 
 _QUIET = {"verbose": 0, "on_error": "raise", "cache": None}
+
+# the docstring entries the video estimators share
+VIDEO_DOCS = {
+    **encoder_docs("video"),
+    "image_encoder_": """\
+image_encoder_ : BaseEncoder
+    The fitted frame encoder.""",
+}
 
 
 def resolve_encoder(spec: Any, modality: str, what: str) -> Any:

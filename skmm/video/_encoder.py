@@ -7,17 +7,16 @@ from typing import Any, ClassVar
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from skmm.base._docs import encoder_docs
 from skmm.base._params import EncoderParams
 from skmm.utils._docs import fill_doc
 from skmm.utils._params import estimator_init
 from skmm.utils._sklearn_compat import StrOptions
-from skmm.video._common import _Clip, _VideoEncoderBase, resolve_encoder
+from skmm.video._common import VIDEO_DOCS, _Clip, _VideoEncoderBase, resolve_encoder
 
 __all__ = ["VideoEncoder"]
 
 
-@fill_doc(encoder_docs("video"))
+@fill_doc(VIDEO_DOCS)
 @estimator_init
 class VideoEncoder(_VideoEncoderBase, EncoderParams):
     """Embed videos: frames sampled with PyAV, any image encoder, pooled.
@@ -73,8 +72,7 @@ class VideoEncoder(_VideoEncoderBase, EncoderParams):
 
     Attributes
     ----------
-    image_encoder_ : BaseEncoder
-        The fitted frame encoder.
+    {image_encoder_}
     audio_encoder_ : BaseEncoder or None
         The fitted audio encoder, when ``audio_encoder`` is set.
     frame_dim_ : int

@@ -9,7 +9,6 @@ from typing import Any, ClassVar
 import numpy as np
 from sklearn.base import clone
 
-from skmm.base._docs import encoder_docs
 from skmm.base._params import EncoderParams
 from skmm.utils._docs import fill_doc
 from skmm.utils._params import estimator_init
@@ -18,7 +17,7 @@ from skmm.utils._sklearn_compat import (
     StrOptions,
     check_is_fitted,
 )
-from skmm.video._common import _Clip, _VideoEncoderBase
+from skmm.video._common import VIDEO_DOCS, _Clip, _VideoEncoderBase
 from skmm.video._io import read_video, video_item_key
 
 __all__ = ["VideoSummarizer", "VideoSummary", "change_points", "kmedoids"]
@@ -149,7 +148,7 @@ class VideoSummary:
         return sheet
 
 
-@fill_doc(encoder_docs("video"))
+@fill_doc(VIDEO_DOCS)
 @estimator_init
 class VideoSummarizer(_VideoEncoderBase, EncoderParams):
     """Keyframes of videos: clusters of frame embeddings, and their times.
@@ -187,8 +186,7 @@ class VideoSummarizer(_VideoEncoderBase, EncoderParams):
 
     Attributes
     ----------
-    image_encoder_ : BaseEncoder
-        The fitted frame encoder.
+    {image_encoder_}
     n_features_out_ : int
         ``n_keyframes``.
     {n_features_in_}
