@@ -29,9 +29,7 @@ background : (r, g, b) or str, default=(255, 255, 255)
     Colour under transparent pixels and of the bars added by ``"pad"``.
 batch_size : int, default=256
     Images read per batch.
-{cache}
-{on_error}
-{verbose}""",
+{encoder_params}""",
 }
 
 
@@ -156,9 +154,7 @@ class ColorHistogramEncoder(_ImageEncoderBase, _ClassicImageParams):
         Colour under transparent pixels.
     batch_size : int, default=256
         Images read per batch.
-    {cache}
-    {on_error}
-    {verbose}
+    {encoder_params}
 
     Attributes
     ----------

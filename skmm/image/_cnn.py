@@ -145,9 +145,7 @@ class ImageEncoder(PretrainedMixin, _ImageEncoderBase, PretrainedEncoderParams):
         Images per forward pass.
     device : {"auto", "cpu", "cuda", ...}, default="auto"
         Where the network runs; ``"auto"`` picks CUDA when present.
-    {cache}
-    {on_error}
-    {verbose}
+    {encoder_params}
     pickle_weights : bool, default=False
         Store the network inside the pickle (for machines without the
         weights package).

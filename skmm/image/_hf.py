@@ -70,17 +70,11 @@ class HFImageEncoder(PretrainedMixin, _ImageEncoderBase, PretrainedEncoderParams
         Colour under transparent pixels.
     batch_size : int, default=32
         Images per forward pass.
-    {device}
-    {cache}
-    {on_error}
-    {verbose}
-    pickle_weights : bool, default=False
-        Store the model inside the pickle.
+    {pretrained_encoder_params}
 
     Attributes
     ----------
-    model_path_ : str
-        The resolved model folder.
+    {model_path_}
     pooling_ : str
         The pooling in use (``"auto"`` resolved: ``"image_features"``,
         ``"pooler"`` or ``"cls"``).

@@ -186,16 +186,11 @@ class TextEncoder(PretrainedMixin, _TextEncoderBase, PretrainedEncoderParams):
         cosine of ~0.998 to float32 — see the results page).
     batch_size : int, default=64
         Texts per forward pass.
-    {device}
-    {cache}
-    {on_error}
-    {verbose}
-    {pickle_weights}
+    {pretrained_encoder_params}
 
     Attributes
     ----------
-    model_path_ : str
-        The resolved model folder.
+    {model_path_}
     n_features_out_ : int
         Embedding width (the model's hidden size).
     max_length_ : int
