@@ -178,9 +178,12 @@ def _bad(path: Path, what: str, advice: str = _WHAT_TO_DO) -> InvalidFileError:
     return InvalidFileError(f"The study storage {path} {what}. {advice}", path=path)
 
 
-def _check_not_folder(path: Path) -> None:
+def _is_file(path: Path) -> bool:
+    """Whether there is a file to check (a missing one is fine: the storage
+    creates it); a folder fails."""
     if path.is_dir():
         raise _bad(path, "is a folder, not a file")
+    return path.exists()
 
 
 def _read_head(path: Path, size: int) -> bytes:
@@ -192,22 +195,12 @@ def _read_head(path: Path, size: int) -> bytes:
 
 
 def check_sqlite_file(path: Path) -> None:
-    """Fail with :class:`~skmm.exceptions.InvalidFileError` when ``path`` is
-    not a usable SQLite study file (a missing or empty file is fine: SQLite
-    creates it).
-
-    Parameters
-    ----------
-    path : Path
-
-    Raises
-    ------
-    InvalidFileError
-        A folder, an unreadable file, a file of another format, a truncated
-        or damaged database, or the database of another program.
-    """
-    _check_not_folder(path)
-    if not path.exists():
+    """Fail with :class:`~skmm.exceptions.InvalidFileError` when the file
+    ``path`` (a Path) is not a usable SQLite study file: a folder, an
+    unreadable file, a file of another format, a truncated or damaged
+    database, or the database of another program (a missing or empty file
+    is fine: SQLite creates it)."""
+    if not _is_file(path):
         return
     head = _read_head(path, 100)
     if not head:
@@ -294,21 +287,11 @@ def _journal_error(path: Path, exc: BaseException | None = None) -> InvalidFileE
 
 
 def check_journal_file(path: Path) -> None:
-    """Fail with :class:`~skmm.exceptions.InvalidFileError` when ``path`` is
-    not a usable journal file: a folder, unreadable, or its last line is cut
-    short or not a journal entry (damage elsewhere is found when Optuna reads
-    the file).
-
-    Parameters
-    ----------
-    path : Path
-
-    Raises
-    ------
-    InvalidFileError
-    """
-    _check_not_folder(path)
-    if not path.exists():
+    """Fail with :class:`~skmm.exceptions.InvalidFileError` when the file
+    ``path`` (a Path) is not a usable journal file: a folder, unreadable, or
+    its last line is cut short or not a journal entry (a missing or empty
+    file is fine; damage elsewhere is found when Optuna reads the file)."""
+    if not _is_file(path):
         return
     size = path.stat().st_size
     if size == 0:
