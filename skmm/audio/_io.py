@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import math
 import numbers
 import os
@@ -12,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from skmm.base._cells import short_repr
+from skmm.base._files import file_source
 
 __all__ = [
     "audio_item_key",
@@ -211,17 +211,9 @@ def load_audio(
     ValueError: a waveform cell must be 1-D (n_samples,); got an array of shape ...
     """
     target = _check_rate(sampling_rate, "sampling_rate")
-    if isinstance(cell, (str, os.PathLike)):
-        path = Path(os.fspath(cell)).expanduser()
-        if not path.exists():
-            raise FileNotFoundError(f"no such audio file: {str(path)!r}")
-        if path.is_dir():
-            raise IsADirectoryError(f"{str(path)!r} is a directory, not an audio file")
-        data, rate = _read_file(str(path), f"{str(path)!r}")
-    elif isinstance(cell, (bytes, bytearray, memoryview)):
-        if len(cell) == 0:
-            raise ValueError("empty bytes: not an audio file")
-        data, rate = _read_file(io.BytesIO(bytes(cell)), "the bytes")
+    opened = file_source(cell, "audio")
+    if opened is not None:
+        data, rate = _read_file(*opened)
     else:
         if isinstance(cell, tuple) and len(cell) == 2:
             # always (waveform, rate): two samples in a tuple would be a guess

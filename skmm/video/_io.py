@@ -10,7 +10,6 @@ asked for, is decoded to mono float samples at its own rate.
 
 from __future__ import annotations
 
-import io
 import os
 from collections.abc import Container, Hashable
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from skmm.base._cells import short_repr
+from skmm.base._files import file_source
 from skmm.utils._hashing import hash_item
 from skmm.utils._imports import import_optional
 
@@ -133,20 +133,10 @@ class VideoFrames:
 
 def _open(cell: Any) -> tuple[Any, str]:
     av = _av()
-    if isinstance(cell, (str, os.PathLike)):
-        path = Path(os.fspath(cell)).expanduser()
-        if not path.exists():
-            raise FileNotFoundError(f"no such video file: {str(path)!r}")
-        if path.is_dir():
-            raise IsADirectoryError(f"{str(path)!r} is a directory, not a video file")
-        source: Any = str(path)
-        label = repr(str(path))
-    elif isinstance(cell, (bytes, bytearray, memoryview)):
-        if len(cell) == 0:
-            raise ValueError("empty bytes: not a video file")
-        source, label = io.BytesIO(bytes(cell)), "the bytes"
-    else:
+    opened = file_source(cell, "video")
+    if opened is None:
         raise TypeError(f"expected {_CELL_KINDS}; got {type(cell).__name__}")
+    source, label = opened
     try:
         return av.open(source, "r"), label
     except av.FFmpegError as exc:
