@@ -3,13 +3,17 @@ every epoch, reports it to the Optuna trial, and stops hopeless trials."""
 
 from __future__ import annotations
 
+from dataclasses import KW_ONLY
 from typing import Any
 
 from skorch.callbacks import Callback
 
+from skmm.utils._params import estimator_init
+
 __all__ = ["EpochPruning"]
 
 
+@estimator_init
 class EpochPruning(Callback):
     """Report the held-out score each epoch; raise ``optuna.TrialPruned`` when
     the trial's pruner says so.
@@ -39,25 +43,15 @@ class EpochPruning(Callback):
         Reported scores.
     """
 
-    def __init__(
-        self,
-        trial: Any,
-        estimator: Any,
-        pipeline: Any,
-        X_valid: Any,
-        y_valid: Any,
-        scorer: Any,
-        step_offset: int = 0,
-        every: int = 1,
-    ) -> None:
-        self.trial = trial
-        self.estimator = estimator
-        self.pipeline = pipeline
-        self.X_valid = X_valid
-        self.y_valid = y_valid
-        self.scorer = scorer
-        self.step_offset = step_offset
-        self.every = every
+    trial: Any
+    estimator: Any
+    pipeline: Any
+    X_valid: Any
+    y_valid: Any
+    scorer: Any
+    step_offset: int = 0
+    every: int = 1
+    _: KW_ONLY  # (none after it: every parameter is positional-or-keyword)
 
     def initialize(self) -> EpochPruning:
         self.epochs_ = 0

@@ -8,12 +8,14 @@ storages in ``_storage.py``."""
 
 from __future__ import annotations
 
+import abc
 import copy
 import numbers
 import time
 import uuid
 import warnings
 from collections.abc import Callable, Mapping
+from dataclasses import KW_ONLY
 from typing import Any
 
 import numpy as np
@@ -37,6 +39,7 @@ from skmm.model_selection._trials import (
     _SearchJob,
     _worker,
 )
+from skmm.utils._params import estimator_init
 from skmm.utils._sklearn_compat import (
     BaseSearchCV,
     Interval,
@@ -48,6 +51,10 @@ from skmm.utils._sklearn_compat import (
 __all__ = ["FusionSearchCV"]
 
 
+# BaseSearchCV's __init__ is abstract: the written one implements it, after the
+# class is made, so its abstract state is recalculated
+@abc.update_abstractmethods
+@estimator_init
 class FusionSearchCV(BaseSearchCV):
     """Search fusion strategies and their settings with Optuna.
 
@@ -190,44 +197,23 @@ class FusionSearchCV(BaseSearchCV):
     }
     _parameter_constraints.pop("pre_dispatch", None)
 
-    def __init__(
-        self,
-        estimator: Any,
-        param_distributions: Mapping[str, Any] | Callable | None = None,
-        *,
-        n_trials: int | None = 20,
-        timeout: float | None = None,
-        scoring: Any = None,
-        cv: Any = None,
-        refit: bool | str | Callable = True,
-        sampler: Any = "tpe",
-        pruner: Any = "median",
-        storage: Any = "auto",
-        study_name: str | None = None,
-        n_jobs: int | None = None,
-        random_state: int | None = None,
-        error_score: Any = np.nan,
-        return_train_score: bool = False,
-        verbose: int = 0,
-    ) -> None:
-        super().__init__(
-            estimator=estimator,
-            scoring=scoring,
-            n_jobs=n_jobs,
-            refit=refit,
-            cv=cv,
-            verbose=verbose,
-            error_score=error_score,
-            return_train_score=return_train_score,
-        )
-        self.param_distributions = param_distributions
-        self.n_trials = n_trials
-        self.timeout = timeout
-        self.sampler = sampler
-        self.pruner = pruner
-        self.storage = storage
-        self.study_name = study_name
-        self.random_state = random_state
+    estimator: Any
+    param_distributions: Mapping[str, Any] | Callable | None = None
+    _: KW_ONLY
+    n_trials: int | None = 20
+    timeout: float | None = None
+    scoring: Any = None
+    cv: Any = None
+    refit: bool | str | Callable = True
+    sampler: Any = "tpe"
+    pruner: Any = "median"
+    storage: Any = "auto"
+    study_name: str | None = None
+    n_jobs: int | None = None
+    random_state: int | None = None
+    error_score: Any = np.nan
+    return_train_score: bool = False
+    verbose: int = 0
 
     # -------------------------------------------------------------- pieces
     def _space(self) -> Callable[[Any], dict[str, Any]]:
