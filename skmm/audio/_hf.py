@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numbers
 import warnings
-from dataclasses import KW_ONLY
+from dataclasses import KW_ONLY, dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -12,6 +12,7 @@ import numpy as np
 
 from skmm.audio._common import _AudioEncoderBase, _LongestFirstMixin
 from skmm.base._docs import encoder_docs
+from skmm.base._loaded import LoadedModel
 from skmm.base._params import PretrainedEncoderParams
 from skmm.base._pretrained import PretrainedMixin
 from skmm.base._test_params import CheapParamsMixin
@@ -25,13 +26,11 @@ from skmm.utils._weights import resolve_model_folder
 __all__ = ["HFAudioEncoder"]
 
 
-class _AudioModel:
-    """The loaded feature extractor + model pair (what the model cache holds)."""
+@dataclass
+class _AudioModel(LoadedModel):
+    """The model and its feature extractor."""
 
-    def __init__(self, extractor: Any, model: Any, device: Any):
-        self.extractor = extractor
-        self.model = model
-        self.device = device
+    extractor: Any
 
     def __reduce__(self):
         # wav2vec2's positional convolution uses a weight-norm
@@ -54,7 +53,7 @@ def _rebuild_audio_model(
         model = getattr(transformers, class_name)(config)
     model.load_state_dict(state)
     # pickled weights come back on the CPU: a CUDA machine is not assumed
-    return _AudioModel(extractor, model.eval(), torch.device("cpu"))
+    return _AudioModel(model.eval(), torch.device("cpu"), extractor)
 
 
 def _min_input_length(config: Any) -> int:
@@ -195,7 +194,7 @@ class HFAudioEncoder(
             device=self.device,
             show_progress=bool(self.verbose),
         )
-        return _AudioModel(extractor, model, device)
+        return _AudioModel(model, device, extractor)
 
     # -- encoder hooks -----------------------------------------------------
     def _target_rate(self) -> int:
