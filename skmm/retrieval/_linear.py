@@ -11,17 +11,19 @@ from scipy import linalg
 from skmm.retrieval._base import BaseRetriever, StandardizedBlocks
 from skmm.retrieval._docs import RETRIEVER_DOCS
 from skmm.utils._docs import fill_doc
-from skmm.utils._params import estimator_init
+from skmm.utils._params import estimator_init, param_group
 from skmm.utils._sklearn_compat import Interval, _fit_context
 
 __all__ = ["CCARetriever", "PLSRetriever", "RidgeRetriever"]
 
 
 _LINEAR_DOCS = {
-    "scale_param": """\
+    "linear_params": """\
+{block_params}
 scale : bool, default=True
     Standardise each block's features before fitting (means and
-    standard deviations of the training rows).""",
+    standard deviations of the training rows).
+{search_index_param}""",
     "linear_attrs": """\
 {fitted_attrs}
 weights_ : dict
@@ -33,17 +35,25 @@ weights_ : dict
 
 
 @fill_doc(RETRIEVER_DOCS)
+@param_group
 class _LinearRetriever(StandardizedBlocks, BaseRetriever):
     """Standardise each block, then one linear map per modality.
 
     Subclasses implement ``_directions(Zq, Zt) -> (Wq, Wt)``: the
-    ``(width, embed_dim)`` projection of each standardised block.
+    ``(width, embed_dim)`` projection of each standardised block, and
+    declare their own parameters, which come before these shared ones.
     """
 
     _parameter_constraints: ClassVar[dict] = {
         **BaseRetriever._parameter_constraints,
         "scale": ["boolean"],
     }
+
+    query: str = "text"
+    target: str = "image"
+    modalities: dict | None = None
+    scale: bool = True
+    search_index: Any = "exact"
 
     def _directions(
         self, Zq: np.ndarray, Zt: np.ndarray
@@ -90,15 +100,13 @@ class RidgeRetriever(_LinearRetriever):
 
     Parameters
     ----------
-    {block_params}
-    {scale_param}
     alpha : float, default=1.0
         L2 penalty on the map (on standardised features, as in
         :class:`sklearn.linear_model.Ridge`).
     n_components : int, optional
         Reduce the target space to its first principal components (clipped to
         the rank available); all of it when None.
-    {search_index_param}
+    {linear_params}
 
     Attributes
     ----------
@@ -125,13 +133,8 @@ class RidgeRetriever(_LinearRetriever):
         "n_components": [Interval(numbers.Integral, 1, None, closed="left"), None],
     }
 
-    query: str = "text"
-    target: str = "image"
-    modalities: dict | None = None
-    scale: bool = True
     alpha: float = 1.0
     n_components: int | None = None
-    search_index: Any = "exact"
 
     @classmethod
     def get_test_params(cls) -> list[dict]:
@@ -167,8 +170,6 @@ class CCARetriever(_LinearRetriever):
 
     Parameters
     ----------
-    {block_params}
-    {scale_param}
     n_components : int, default=64
         Canonical pairs kept (clipped to the smaller block width).
     reg : float, default=0.1
@@ -177,7 +178,7 @@ class CCARetriever(_LinearRetriever):
     power : float, default=1.0
         Exponent of the canonical correlations that scale the components
         (0: plain whitened variates).
-    {search_index_param}
+    {linear_params}
 
     Attributes
     ----------
@@ -204,14 +205,9 @@ class CCARetriever(_LinearRetriever):
         "power": [Interval(numbers.Real, 0, None, closed="left")],
     }
 
-    query: str = "text"
-    target: str = "image"
-    modalities: dict | None = None
-    scale: bool = True
     n_components: int = 64
     reg: float = 0.1
     power: float = 1.0
-    search_index: Any = "exact"
 
     @classmethod
     def get_test_params(cls) -> list[dict]:
@@ -250,12 +246,10 @@ class PLSRetriever(_LinearRetriever):
 
     Parameters
     ----------
-    {block_params}
-    {scale_param}
     n_components : int, default=64
         Component pairs kept (clipped to the smaller block width and the
         number of pairs).
-    {search_index_param}
+    {linear_params}
 
     Attributes
     ----------
@@ -278,12 +272,7 @@ class PLSRetriever(_LinearRetriever):
         "n_components": [Interval(numbers.Integral, 1, None, closed="left")],
     }
 
-    query: str = "text"
-    target: str = "image"
-    modalities: dict | None = None
-    scale: bool = True
     n_components: int = 64
-    search_index: Any = "exact"
 
     @classmethod
     def get_test_params(cls) -> list[dict]:
