@@ -60,7 +60,7 @@ n_features_out_ : int
     Output width per input column.
 filterbank_ : ndarray of shape (n_mels, 1 + n_fft // 2)
     The mel filterbank in use.
-{n_features_in_}
+{input_attributes}
 {feature_names_in_}""",
 }
 

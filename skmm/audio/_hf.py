@@ -140,7 +140,7 @@ class HFAudioEncoder(
     min_length_ : int
         Fewest samples the CNN front end accepts; shorter clips are
         zero-padded to it.
-    {n_features_in_}
+    {input_attributes}
 
     Notes
     -----
@@ -152,7 +152,7 @@ class HFAudioEncoder(
     >>> import tempfile
     >>> import numpy as np
     >>> from skmm.audio import HFAudioEncoder
-    >>> from skmm.testing._tiny_audio import make_tiny_audio_model
+    >>> from skmm.testing import make_tiny_audio_model
     >>> folder = make_tiny_audio_model(tempfile.mkdtemp())
     >>> enc = HFAudioEncoder(folder, device="cpu", verbose=0)
     >>> clip = np.random.default_rng(0).normal(size=8000)

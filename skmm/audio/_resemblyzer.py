@@ -97,7 +97,7 @@ class SpeakerEncoder(
         The bundled weights file (its content identifies cached outputs).
     n_features_out_ : int
         256.
-    {n_features_in_}
+    {input_attributes}
 
     Notes
     -----

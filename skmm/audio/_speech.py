@@ -92,8 +92,7 @@ class SpeechTranscriber(_WhisperBase, DeviceEncoderParams):
     multilingual_ : bool
         Whether the model transcribes other languages than English.
     {sampling_rate_}
-    {n_features_in_}
-    {feature_names_in_}
+    {input_attributes}
 
     Examples
     --------

@@ -65,7 +65,7 @@ class WhisperEncoder(
     {sampling_rate_}
     n_features_out_ : int
         Embedding width.
-    {n_features_in_}
+    {input_attributes}
 
     Notes
     -----

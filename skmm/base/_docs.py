@@ -51,6 +51,8 @@ feature_names_in_ : ndarray of str
     "model_path_": """\
 model_path_ : str
     The resolved model folder.""",
+    # the fitted attributes sklearn's input checks set, in every encoder
+    "input_attributes": "{n_features_in_}\n{feature_names_in_}",
     "transform_X": """\
 X : DataFrame, Series, list or array
     The same column layout as seen in ``fit``.""",
@@ -91,7 +93,8 @@ def encoder_docs(modality: str) -> dict[str, str]:
         ``feature_names_in_``; ``encoder_params``,
         ``device_encoder_params`` and ``pretrained_encoder_params``, the
         entries of the parameter groups after ``batch_size``;
-        ``model_path_``; ``transform_X``, the input of ``transform``;
+        ``model_path_``; ``input_attributes`` (both of the above);
+        ``transform_X``, the input of ``transform``;
         and ``names_out``, the Parameters and Returns sections of
         ``get_feature_names_out``.
 

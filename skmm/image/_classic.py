@@ -86,8 +86,7 @@ class PixelImageEncoder(_ResizedImageEncoder):
     ----------
     n_features_out_ : int
         ``height * width * channels`` (channels: 1 or 3).
-    {n_features_in_}
-    {feature_names_in_}
+    {input_attributes}
 
     See Also
     --------
@@ -160,8 +159,7 @@ class ColorHistogramEncoder(_ImageEncoderBase, _ClassicImageParams):
     ----------
     n_features_out_ : int
         ``bins ** 3`` (joint) or ``3 * bins``.
-    {n_features_in_}
-    {feature_names_in_}
+    {input_attributes}
 
     Examples
     --------
@@ -357,8 +355,7 @@ class HOGImageEncoder(_ResizedImageEncoder):
     n_features_out_ : int
         ``blocks_rows * blocks_cols * cells_per_block**2 * orientations``;
         1764 with the defaults (7 x 7 blocks of 2 x 2 cells of 9 bins).
-    {n_features_in_}
-    {feature_names_in_}
+    {input_attributes}
 
     Examples
     --------

@@ -156,8 +156,7 @@ class ImageEncoder(PretrainedMixin, _ImageEncoderBase, PretrainedEncoderParams):
         The checkpoint file in use.
     n_features_out_ : int
         1280 (``layer="penultimate"``) or 1000 (``layer="logits"``).
-    {n_features_in_}
-    {feature_names_in_}
+    {input_attributes}
 
     See Also
     --------

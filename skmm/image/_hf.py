@@ -80,17 +80,17 @@ class HFImageEncoder(PretrainedMixin, _ImageEncoderBase, PretrainedEncoderParams
         ``"pooler"`` or ``"cls"``).
     n_features_out_ : int
         Embedding width (found with one forward pass at fit).
-    {n_features_in_}
+    {input_attributes}
 
     Examples
     --------
     >>> import tempfile
-    >>> import numpy as np
+    >>> from PIL import Image
     >>> from skmm.image import HFImageEncoder
-    >>> from skmm.testing._tiny_image import make_tiny_vision_model
+    >>> from skmm.testing import make_tiny_vision_model
     >>> folder = make_tiny_vision_model(tempfile.mkdtemp())
     >>> enc = HFImageEncoder(folder, pooling="cls", verbose=0)
-    >>> enc.fit_transform([np.zeros((40, 30, 3), np.uint8), None]).shape
+    >>> enc.fit_transform([Image.new("RGB", (30, 40)), None]).shape
     (2, 32)
     """
 

@@ -44,12 +44,11 @@ def make_tiny_vision_model(
     Examples
     --------
     >>> import tempfile
-    >>> import numpy as np
-    >>> from skmm.image import HFImageEncoder
-    >>> folder = make_tiny_vision_model(tempfile.mkdtemp())
-    >>> images = [np.zeros((20, 20, 3), np.uint8)]
-    >>> HFImageEncoder(folder, verbose=0).fit_transform(images).shape
-    (1, 32)
+    >>> folder = make_tiny_vision_model(tempfile.mkdtemp(), hidden_size=16)
+    >>> sorted(p.name for p in folder.iterdir())
+    ['config.json', 'model.safetensors', 'preprocessor_config.json']
+
+    :class:`~skmm.image.HFImageEncoder`'s example encodes images with it.
     """
     from transformers import ViTConfig, ViTImageProcessor, ViTModel
 

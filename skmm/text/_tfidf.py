@@ -65,8 +65,7 @@ class TfidfTextEncoder(_TextEncoderBase, EncoderParams):
         The fitted SVD.
     n_features_out_ : int
         Output width per input column.
-    {n_features_in_}
-    {feature_names_in_}
+    {input_attributes}
 
     Examples
     --------

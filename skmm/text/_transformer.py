@@ -195,7 +195,7 @@ class TextEncoder(PretrainedMixin, _TextEncoderBase, PretrainedEncoderParams):
         Embedding width (the model's hidden size).
     max_length_ : int
         The token limit in use.
-    {n_features_in_}
+    {input_attributes}
 
     Examples
     --------

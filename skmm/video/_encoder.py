@@ -79,8 +79,7 @@ class VideoEncoder(_VideoEncoderBase, EncoderParams):
         Width of one frame's embedding.
     n_features_out_ : int
         Output width per input column.
-    {n_features_in_}
-    {feature_names_in_}
+    {input_attributes}
 
     See Also
     --------

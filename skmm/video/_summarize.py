@@ -189,8 +189,7 @@ class VideoSummarizer(_VideoEncoderBase, EncoderParams):
     {image_encoder_}
     n_features_out_ : int
         ``n_keyframes``.
-    {n_features_in_}
-    {feature_names_in_}
+    {input_attributes}
 
     Examples
     --------
