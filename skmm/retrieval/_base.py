@@ -25,12 +25,18 @@ from skmm.retrieval._validation import (
 from skmm.utils._docs import fill_doc
 from skmm.utils._sklearn_compat import (
     HasMethods,
+    Interval,
     StrOptions,
     check_is_fitted,
     validate_data,
 )
 
-__all__ = ["BaseRetriever", "StandardizedBlocks", "skorch_params"]
+__all__ = [
+    "TRAINING_CONSTRAINTS",
+    "BaseRetriever",
+    "StandardizedBlocks",
+    "skorch_params",
+]
 
 _INDEX_NAMES = {"exact", "faiss-flat", "faiss-ivf", "faiss-hnsw"}
 _GALLERY_ATTRS = ("gallery_index_", "gallery_ids_", "gallery_modality_")
@@ -39,6 +45,24 @@ _GALLERY_ATTRS = ("gallery_index_", "gallery_ids_", "gallery_modality_")
 def _l2_normalize(x: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(x, axis=1, keepdims=True)
     return x / np.maximum(norms, 1e-12)
+
+
+# the constraints of the settings the trained retrievers (contrastive and
+# two-tower) share: what skorch_params reads and the InfoNCE head's own
+TRAINING_CONSTRAINTS: dict = {
+    "embed_dim": [Interval(numbers.Integral, 1, None, closed="left")],
+    "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
+    "temperature": [Interval(numbers.Real, 0.01, None, closed="left")],
+    "learn_temperature": ["boolean"],
+    "max_epochs": [Interval(numbers.Integral, 1, None, closed="left")],
+    "batch_size": [Interval(numbers.Integral, 2, None, closed="left")],
+    "lr": [Interval(numbers.Real, 0, None, closed="neither")],
+    "weight_decay": [Interval(numbers.Real, 0, None, closed="left")],
+    "random_state": ["random_state"],
+    "device": "no_validation",
+    "verbose": ["verbose"],
+    "callbacks": [list, None],
+}
 
 
 def skorch_params(est: Any, n_train: int, callbacks: list, device: Any) -> dict:

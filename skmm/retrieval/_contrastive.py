@@ -7,7 +7,12 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from skmm.retrieval._base import BaseRetriever, StandardizedBlocks, skorch_params
+from skmm.retrieval._base import (
+    TRAINING_CONSTRAINTS,
+    BaseRetriever,
+    StandardizedBlocks,
+    skorch_params,
+)
 from skmm.retrieval._docs import RETRIEVER_DOCS
 from skmm.utils._device import resolve_device
 from skmm.utils._docs import fill_doc
@@ -95,19 +100,8 @@ class ContrastiveRetriever(StandardizedBlocks, BaseRetriever):
 
     _parameter_constraints: ClassVar[dict] = {
         **BaseRetriever._parameter_constraints,
-        "embed_dim": [Interval(numbers.Integral, 1, None, closed="left")],
+        **TRAINING_CONSTRAINTS,
         "hidden_dim": [Interval(numbers.Integral, 1, None, closed="left"), None],
-        "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
-        "temperature": [Interval(numbers.Real, 0.01, None, closed="left")],
-        "learn_temperature": ["boolean"],
-        "max_epochs": [Interval(numbers.Integral, 1, None, closed="left")],
-        "batch_size": [Interval(numbers.Integral, 2, None, closed="left")],
-        "lr": [Interval(numbers.Real, 0, None, closed="neither")],
-        "weight_decay": [Interval(numbers.Real, 0, None, closed="left")],
-        "random_state": ["random_state"],
-        "device": "no_validation",
-        "verbose": ["verbose"],
-        "callbacks": [list, None],
     }
 
     query: str = "text"

@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 import numpy as np
 from sklearn.base import clone
 
-from skmm.retrieval._base import BaseRetriever
+from skmm.retrieval._base import TRAINING_CONSTRAINTS, BaseRetriever
 from skmm.retrieval._docs import RETRIEVER_DOCS
 from skmm.retrieval._two_tower_training import (
     build_towers,
@@ -196,6 +196,7 @@ class TwoTowerRetriever(BaseRetriever):
     """
 
     _parameter_constraints: ClassVar[dict] = {
+        **TRAINING_CONSTRAINTS,
         "query": [StrOptions(set(_MODALITIES))],
         "target": [StrOptions(set(_MODALITIES))],
         "text": [HasMethods(["fit", "transform"]), None],
@@ -208,16 +209,8 @@ class TwoTowerRetriever(BaseRetriever):
             None,
         ],
         "lora": [Interval(numbers.Integral, 1, None, closed="left"), dict, None],
-        "embed_dim": [Interval(numbers.Integral, 1, None, closed="left")],
-        "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
-        "lr": [Interval(numbers.Real, 0, None, closed="neither")],
         "tower_lr": [Interval(numbers.Real, 0, None, closed="neither"), dict],
-        "weight_decay": [Interval(numbers.Real, 0, None, closed="left")],
-        "temperature": [Interval(numbers.Real, 0.01, None, closed="left")],
-        "learn_temperature": ["boolean"],
         "hard_negatives": [Interval(numbers.Real, 0, None, closed="left")],
-        "max_epochs": [Interval(numbers.Integral, 1, None, closed="left")],
-        "batch_size": [Interval(numbers.Integral, 2, None, closed="left")],
         "accumulate": [Interval(numbers.Integral, 1, None, closed="left")],
         "validation_fraction": [Interval(numbers.Real, 0, 1, closed="left")],
         "patience": [Interval(numbers.Integral, 0, None, closed="left")],
@@ -225,11 +218,7 @@ class TwoTowerRetriever(BaseRetriever):
         "augment_flip": ["boolean"],
         "cache_prefix": ["boolean"],
         "precision": [StrOptions({"auto", "bf16", "fp32"})],
-        "device": "no_validation",
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
         "search_index": BaseRetriever._parameter_constraints["search_index"],
-        "callbacks": [list, None],
     }
 
     text: Any = None
