@@ -19,11 +19,8 @@ import pandas as pd
 
 from skmm.datasets._base import (
     DataNotFoundError,
-    check_choice,
-    check_size,
     composite,
     dataset_folder,
-    object_column,
     read_manifest,
 )
 from skmm.datasets._docs import LOADER_DOCS
@@ -31,6 +28,7 @@ from skmm.datasets._emoji_build import (
     STYLES,
     _size_cache,
 )
+from skmm.datasets._frames import check_choice, check_size, object_column
 from skmm.utils._docs import fill_doc
 
 __all__ = ["STYLES", "load_emoji"]

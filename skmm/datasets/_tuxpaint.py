@@ -23,15 +23,13 @@ import pandas as pd
 
 from skmm.datasets._base import (
     DataNotFoundError,
-    check_choice,
-    check_size,
     composite,
     dataset_folder,
     get_data_home,
-    object_column,
     read_manifest,
 )
 from skmm.datasets._docs import LOADER_DOCS
+from skmm.datasets._frames import check_choice, check_size, object_column
 from skmm.datasets._sources import Source, unpacked_root
 from skmm.utils._docs import fill_doc
 
