@@ -27,6 +27,7 @@ from skmm.utils._sklearn_compat import (
     HasMethods,
     Interval,
     StrOptions,
+    _fit_context,
     check_is_fitted,
     validate_data,
 )
@@ -233,6 +234,7 @@ class BaseRetriever(BaseEstimator):
         self.n_pairs_ = n
         return Xq, Xt, y
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: Any, y: Any = None) -> BaseRetriever:
         """Learn the shared space from paired rows.
 
@@ -247,7 +249,6 @@ class BaseRetriever(BaseEstimator):
         -------
         self
         """
-        # subclasses wrap this in _fit_context
         Xq, Xt, y = self._fit_blocks(X, y)
         self._fit_pairs(Xq, Xt, y)
         return self

@@ -18,7 +18,7 @@ from skmm.utils._device import resolve_device
 from skmm.utils._docs import fill_doc
 from skmm.utils._params import estimator_init
 from skmm.utils._seeding import seed_from
-from skmm.utils._sklearn_compat import Interval, _fit_context
+from skmm.utils._sklearn_compat import Interval
 
 __all__ = ["ContrastiveRetriever"]
 
@@ -33,8 +33,9 @@ class ContrastiveRetriever(StandardizedBlocks, BaseRetriever):
     and a learnable temperature are trained through a skorch
     :class:`~skorch.NeuralNet` on the symmetric InfoNCE loss with in-batch
     negatives: in each batch, row ``i``'s query must pick row ``i``'s
-    target among the batch's targets and the reverse.  With ``y``, the rows
-    of one group are all positives of each other.
+    target among the batch's targets and the reverse.  With ``y`` (group
+    labels, see :meth:`fit`), the rows of one group are all positives of
+    each other (never in-batch negatives).
 
     Parameters
     ----------
@@ -160,23 +161,6 @@ class ContrastiveRetriever(StandardizedBlocks, BaseRetriever):
                 "device": "cpu",
             },
         ]
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X: Any, y: Any = None) -> ContrastiveRetriever:
-        """Train the towers on paired rows.
-
-        Parameters
-        ----------
-        {fit_X_param}
-        y : array-like of shape (n_samples,), optional
-            Group labels: rows of one group are positives of each other
-            (never in-batch negatives).
-
-        Returns
-        -------
-        self
-        """
-        return super().fit(X, y)
 
     def _fit_pairs(self, Xq: np.ndarray, Xt: np.ndarray, y: Any) -> None:
         import torch

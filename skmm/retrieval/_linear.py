@@ -12,7 +12,7 @@ from skmm.retrieval._base import BaseRetriever, StandardizedBlocks
 from skmm.retrieval._docs import RETRIEVER_DOCS
 from skmm.utils._docs import fill_doc
 from skmm.utils._params import estimator_init, param_group
-from skmm.utils._sklearn_compat import Interval, _fit_context
+from skmm.utils._sklearn_compat import Interval
 
 __all__ = ["CCARetriever", "PLSRetriever", "RidgeRetriever"]
 
@@ -70,7 +70,6 @@ class _LinearRetriever(StandardizedBlocks, BaseRetriever):
     def _project(self, block: np.ndarray, modality: str) -> np.ndarray:
         return self._standardize(block, modality) @ self.weights_[modality]
 
-    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: Any, y: Any = None) -> _LinearRetriever:
         """Learn the shared space from paired rows.
 
