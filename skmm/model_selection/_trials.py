@@ -9,6 +9,7 @@ evaluated.  :func:`_worker` loads the study in a joblib worker and runs it.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import traceback
 from collections.abc import Callable, Mapping
@@ -71,36 +72,30 @@ def _worker_device(index: int) -> str | None:
     return f"cuda:{index % n}" if n > 1 else None
 
 
+@dataclasses.dataclass(eq=False, repr=False)
 class _SearchJob:
     """Everything a worker needs to evaluate trials (picklable)."""
 
-    def __init__(
-        self,
-        search: FusionSearchCV,
-        X: Any,
-        y: Any,
-        fit_params: dict,
-        splits: list,
-        scorers: Any,
-        refit_metric: str,
-    ) -> None:
-        self.search = search
-        self.X = X
-        self.y = y
-        self.fit_params = fit_params
-        self.splits = splits
-        self.scorers = scorers
-        self.refit_metric = refit_metric
-        self.device: str | None = None
-        self.first_error: BaseException | None = None
-        self.repeats = 0
+    search: FusionSearchCV
+    X: Any
+    y: Any
+    fit_params: dict
+    splits: list
+    scorers: Any
+    refit_metric: str
+    device: str | None = dataclasses.field(default=None, init=False)
+    first_error: BaseException | None = dataclasses.field(default=None, init=False)
+    repeats: int = dataclasses.field(default=0, init=False)
+
+    def __post_init__(self) -> None:
         # resolved once, not per trial
+        search, scorers = self.search, self.scorers
         self.space = search._space()
         optuna = _optuna()
         self.pruning = not isinstance(search._make_pruner(), optuna.pruners.NopPruner)
         multi = hasattr(scorers, "_scorers")
         self.metric_names = list(scorers._scorers) if multi else ["score"]
-        self.primary = refit_metric if multi else "score"
+        self.primary = self.refit_metric if multi else "score"
 
     def _score(self, est: Any, X: Any, y: Any) -> dict[str, float]:
         out = self.scorers(est, X, y)
