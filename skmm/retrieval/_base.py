@@ -133,8 +133,9 @@ class BaseRetriever(BaseEstimator):
     ``y`` integer group codes or None) and ``_project(block, modality)``.
 
     Subclasses declare ``query``, ``target``, ``modalities`` and
-    ``search_index`` in their own ``__init__`` (sklearn reads parameters
-    from the signature).
+    ``search_index`` among their parameters (sklearn reads them from the
+    signature of ``__init__``); :meth:`fit` validates them against
+    ``_parameter_constraints``.
     """
 
     _parameter_constraints: ClassVar[dict] = {
