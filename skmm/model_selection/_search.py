@@ -8,7 +8,6 @@ storages in ``_storage.py``."""
 
 from __future__ import annotations
 
-import abc
 import copy
 import numbers
 import time
@@ -51,9 +50,6 @@ from skmm.utils._sklearn_compat import (
 __all__ = ["FusionSearchCV"]
 
 
-# BaseSearchCV's __init__ is abstract: the written one implements it, after the
-# class is made, so its abstract state is recalculated
-@abc.update_abstractmethods
 @estimator_init
 class FusionSearchCV(BaseSearchCV):
     """Search fusion strategies and their settings with Optuna.

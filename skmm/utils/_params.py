@@ -28,6 +28,7 @@ methods alone, as before; :func:`declared_params` lists what was declared.
 
 from __future__ import annotations
 
+import abc
 import dataclasses
 import inspect
 from collections.abc import Callable
@@ -232,6 +233,8 @@ def estimator_init(cls: T) -> T:
     params = _collect(cls)
     setattr(cls, _ATTR, params)
     cls.__init__ = _write_init(cls, params)  # type: ignore[misc]
+    # a base's abstract __init__ (sklearn's BaseSearchCV) is implemented now
+    abc.update_abstractmethods(cls)
     hook = getattr(cls, "_init_written", None)
     if hook is not None:  # what a base does once a class has its __init__
         hook()

@@ -129,3 +129,17 @@ def test_a_base_hook_runs_once_the_init_is_written():
         beta: int = 0
 
     assert seen == [["beta"]]
+
+
+def test_a_base_abstract_init_is_implemented():
+    import abc
+
+    class _Abstract(BaseEstimator, abc.ABC):
+        @abc.abstractmethod
+        def __init__(self): ...
+
+    @estimator_init
+    class _Concrete(_Abstract):
+        gamma: int = 1
+
+    assert _Concrete().gamma == 1
