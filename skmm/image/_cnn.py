@@ -168,11 +168,11 @@ class ImageEncoder(PretrainedMixin, _ImageEncoderBase, PretrainedEncoderParams):
     >>> from sklearn.datasets import load_sample_image
     >>> from skmm.image import ImageEncoder
     >>> photo = load_sample_image("china.jpg")  # an H x W x 3 uint8 array
-    >>> enc = ImageEncoder("mobilenet_v2", verbose=0)  # doctest: +SKIP
-    >>> enc.fit_transform([photo, None]).shape  # doctest: +SKIP
+    >>> enc = ImageEncoder("mobilenet_v2", verbose=0)  # the packaged weights
+    >>> enc.fit_transform([photo, None]).shape
     (2, 1280)
-    >>> top, proba = enc.predict_imagenet([photo], top_k=1)  # doctest: +SKIP
-    >>> int(top[0, 0])  # ImageNet class 698, "palace"  # doctest: +SKIP
+    >>> top, proba = enc.predict_imagenet([photo], top_k=1)
+    >>> int(top[0, 0])  # ImageNet class 698, "palace"
     698
     """
 
