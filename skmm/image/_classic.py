@@ -7,9 +7,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from skmm.base._docs import encoder_docs
 from skmm.base._params import EncoderParams
-from skmm.image._common import _RESIZE_CONSTRAINT, _ImageEncoderBase
+from skmm.image._common import _RESIZE_CONSTRAINT, IMAGE_DOCS, _ImageEncoderBase
 from skmm.image._io import check_size, resize_image
 from skmm.utils._docs import fill_doc
 from skmm.utils._params import estimator_init, param_group
@@ -21,12 +20,11 @@ _SIZE_CONSTRAINT = [Interval(numbers.Integral, 1, None, closed="left"), tuple, l
 
 # the Parameters entries of the pixel and HOG encoders' shared parameters
 _RESIZED_DOCS = {
-    **encoder_docs("image"),
+    **IMAGE_DOCS,
     "resized_parameters": """\
 resize : {"squash", "pad", "crop"}, default="squash"
     How the aspect ratio is handled (see :func:`~skmm.image.resize_image`).
-background : (r, g, b) or str, default=(255, 255, 255)
-    Colour under transparent pixels and of the bars added by ``"pad"``.
+{background}
 batch_size : int, default=256
     Images read per batch.
 {encoder_params}""",
@@ -124,7 +122,7 @@ class PixelImageEncoder(_ResizedImageEncoder):
         return batch.astype(np.float32) / np.float32(255.0)
 
 
-@fill_doc(encoder_docs("image"))
+@fill_doc(IMAGE_DOCS)
 @estimator_init
 class ColorHistogramEncoder(_ImageEncoderBase, _ClassicImageParams):
     """Normalised colour histograms, joint or per channel, in RGB or HSV.
@@ -149,8 +147,7 @@ class ColorHistogramEncoder(_ImageEncoderBase, _ClassicImageParams):
     resize : {"squash", "pad", "crop"}, default="squash"
         Resize policy when ``size`` is set; note that ``"pad"`` adds
         ``background`` pixels to the counts.
-    background : (r, g, b) or str, default=(255, 255, 255)
-        Colour under transparent pixels.
+    {background}
     batch_size : int, default=256
         Images read per batch.
     {encoder_params}

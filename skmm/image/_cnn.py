@@ -9,11 +9,10 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from skmm.base._docs import encoder_docs
 from skmm.base._loaded import LoadedModel
 from skmm.base._params import PretrainedEncoderParams
 from skmm.base._pretrained import PretrainedMixin
-from skmm.image._common import _RESIZE_CONSTRAINT, _ImageEncoderBase
+from skmm.image._common import _RESIZE_CONSTRAINT, IMAGE_DOCS, _ImageEncoderBase
 from skmm.image._io import check_size, resize_image
 from skmm.utils._device import resolve_device
 from skmm.utils._docs import fill_doc
@@ -101,7 +100,7 @@ def load_cnn(
     return net.to(resolve_device(device))
 
 
-@fill_doc(encoder_docs("image"))
+@fill_doc(IMAGE_DOCS)
 @estimator_init
 class ImageEncoder(PretrainedMixin, _ImageEncoderBase, PretrainedEncoderParams):
     """Embed images with an ImageNet-pretrained CNN (MobileNetV2, EfficientNet-Lite0).
@@ -139,8 +138,7 @@ class ImageEncoder(PretrainedMixin, _ImageEncoderBase, PretrainedEncoderParams):
         1000 ImageNet class scores (needs ``pooling="avg"``).
     normalize : bool, default=False
         L2-normalise each output row.
-    background : (r, g, b) or str, default=(255, 255, 255)
-        Colour under transparent pixels and of the ``"pad"`` bars.
+    {background}
     batch_size : int, default=32
         Images per forward pass.
     device : {"auto", "cpu", "cuda", ...}, default="auto"

@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from skmm.base._docs import encoder_docs
 from skmm.base._encoder import BaseEncoder
 from skmm.image._io import (
     check_background,
@@ -17,6 +18,14 @@ from skmm.image._io import (
 from skmm.utils._sklearn_compat import StrOptions
 
 __all__: list[str] = []
+
+# the shared encoder entries, and that of the image encoders' background
+IMAGE_DOCS = {
+    **encoder_docs("image"),
+    "background": """\
+background : (r, g, b) or str, default=(255, 255, 255)
+    Colour under transparent pixels and of the bars added by ``"pad"``.""",
+}
 
 
 class _ImageEncoderBase(BaseEncoder):
