@@ -37,7 +37,12 @@ def _public_estimators() -> list[type]:
             continue
         for name in getattr(module, "__all__", ()):
             obj = getattr(module, name, None)
-            if inspect.isclass(obj) and issubclass(obj, BaseEstimator):
+            if (
+                inspect.isclass(obj)
+                and issubclass(obj, BaseEstimator)
+                # parameters skmm declares, not those of a scikit-learn base
+                and obj.__init__.__module__.startswith("skmm")
+            ):
                 found[f"{obj.__module__}.{name}"] = obj
     return [found[k] for k in sorted(found)]
 

@@ -2,9 +2,10 @@
 
 from skmm.compose._blocks import resolve_modalities, split_modalities
 from skmm.compose._distributed import encode_partitions, encode_table
-from skmm.compose._modality import make_modality_encoder
+from skmm.compose._modality import ModalityColumnTransformer, make_modality_encoder
 
 __all__ = [
+    "ModalityColumnTransformer",
     "encode_partitions",
     "encode_table",
     "make_modality_encoder",

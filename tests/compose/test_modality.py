@@ -75,3 +75,39 @@ def test_argument_errors():
         make_modality_encoder(text="passthrough", columns={"image": "img"})
     with pytest.raises(ValueError, match="may not contain"):
         make_modality_encoder(**{"a__b": "passthrough"})
+
+
+def test_a_missing_column_names_the_modality_and_the_columns_x_has():
+    from skmm.compose import ModalityColumnTransformer
+
+    df = pd.DataFrame({"caption": ["a red apple", "blue sky"], "price": [1.0, 2.0]})
+    enc = make_modality_encoder(
+        text=TfidfTextEncoder(verbose=0), columns={"text": "captions"}
+    )
+    assert isinstance(enc, ModalityColumnTransformer)
+    with pytest.raises(ValueError) as info:
+        enc.fit(df)
+    message = str(info.value)
+    assert "modality 'text' reads column 'captions'" in message
+    assert "'caption', 'price'" in message and "Did you mean 'caption'?" in message
+    with pytest.raises(ValueError, match="modality 'text' reads column 'text'"):
+        make_modality_encoder(text=TfidfTextEncoder(verbose=0)).fit_transform(df)
+
+    fitted = make_modality_encoder(
+        text=TfidfTextEncoder(verbose=0), columns={"text": "caption"}
+    ).fit(df)
+    with pytest.raises(ValueError, match="the columns the encoder was fitted on"):
+        fitted.transform(df.rename(columns={"caption": "title"}))
+    assert fitted.transform(df).shape[0] == 2
+
+
+def test_the_column_check_keeps_the_estimator_a_plain_column_transformer():
+    import pickle
+
+    from sklearn.base import clone
+    from sklearn.compose import ColumnTransformer
+
+    enc = make_modality_encoder(text=TfidfTextEncoder(verbose=0))
+    assert isinstance(enc, ColumnTransformer)
+    assert set(clone(enc).get_params()) == set(enc.get_params())
+    assert type(pickle.loads(pickle.dumps(enc))) is type(enc)
