@@ -41,7 +41,7 @@ def _public_estimators() -> list[type]:
                 inspect.isclass(obj)
                 and issubclass(obj, BaseEstimator)
                 # parameters skmm declares, not those of a scikit-learn base
-                and obj.__init__.__module__.startswith("skmm")
+                and getattr(obj.__init__, "__module__", "").startswith("skmm")
             ):
                 found[f"{obj.__module__}.{name}"] = obj
     return [found[k] for k in sorted(found)]
