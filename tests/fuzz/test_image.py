@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from PIL import Image
@@ -117,7 +117,12 @@ def encoded(draw) -> tuple[bytes, str]:
         except ValueError:
             img = Image.new(mode, img.size)
     buf = io.BytesIO()
-    img.save(buf, format=fmt)
+    try:
+        img.save(buf, format=fmt)
+    except (ValueError, TypeError, OSError):
+        # a mix Pillow cannot write (e.g. mode "1" keeping an RGB source's
+        # transparency tuple): no input to test, not an skmm failure
+        assume(False)
     return buf.getvalue(), fmt
 
 
