@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = [
     "CacheWarning",
     "InvalidFileError",
@@ -74,7 +76,47 @@ class CacheWarning(UserWarning):
 
 
 class InvalidItemWarning(UserWarning):
-    """Some items could not be encoded and were replaced by NaN rows."""
+    """Some items could not be encoded and were replaced by NaN rows.
+
+    ``column``, ``n_failed``, ``n_total`` and ``first`` (the first failure's
+    message) say which, so that a distributed encode can add up the
+    partitions' warnings into one (:meth:`counted` writes the message).
+
+    Examples
+    --------
+    >>> w = InvalidItemWarning.counted("path", 2, 10, "row 3: no such file")
+    >>> w.n_failed, str(w)[:44]
+    (2, "2 of 10 items in column 'path' could not be")
+    """
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        column: Any = None,
+        n_failed: int = 0,
+        n_total: int = 0,
+        first: str = "",
+    ) -> None:
+        super().__init__(message)
+        self.column = column
+        self.n_failed = n_failed
+        self.n_total = n_total
+        self.first = first
+
+    @classmethod
+    def counted(
+        cls, column: Any, n_failed: int, n_total: int, first: str
+    ) -> InvalidItemWarning:
+        """The warning for ``n_failed`` of ``n_total`` items of ``column``."""
+        return cls(
+            f"{n_failed} of {n_total} items in column {column!r} could not be "
+            f"read and were encoded as NaN rows (on_error='nan'). First: {first}",
+            column=column,
+            n_failed=n_failed,
+            n_total=n_total,
+            first=first,
+        )
 
 
 class MissingModalityWarning(UserWarning):

@@ -225,10 +225,9 @@ class BaseEncoder(TransformerMixin, BaseEstimator):
     def _report_failures(self, col: Column, failures: list, n_total: int) -> None:
         if failures:
             warnings.warn(
-                f"{len(failures)} of {n_total} items in column {col.name!r} could "
-                f"not be read and were encoded as NaN rows (on_error='nan'). "
-                f"First: {failures[0]}",
-                InvalidItemWarning,
+                InvalidItemWarning.counted(
+                    col.name, len(failures), n_total, str(failures[0])
+                ),
                 stacklevel=3,
             )
 

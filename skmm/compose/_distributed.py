@@ -22,7 +22,8 @@ would need its own ``n_jobs``.
 - A partition that raises is retried ``retries`` times by Dask.  A bad item
   is not retried: it follows the encoder's ``on_error`` as in one process
   (``"raise"``: the first bad item, in row order, is raised on the client;
-  ``"nan"``: its row is NaN and the worker's warning is repeated here).
+  ``"nan"``: its row is NaN, and one warning per column adds up the
+  partitions' bad items; the workers' other warnings are given once each).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from typing import Any
 from sklearn.base import BaseEstimator
 
 from skmm.base import BaseEncoder
-from skmm.exceptions import InvalidItemError
+from skmm.exceptions import InvalidItemError, InvalidItemWarning
 from skmm.utils._imports import import_optional
 from skmm.utils._sklearn_compat import check_is_fitted
 
@@ -62,7 +63,47 @@ def _encode_partition(encoder: Any, part: Any) -> tuple[Any, list]:
             out: Any = encoder.transform(part)
         except InvalidItemError as exc:
             out = _ItemFailure(exc)
-    return out, [(w.category, str(w.message)) for w in caught]
+    return out, [_portable(w.message) for w in caught]
+
+
+def _portable(message: Warning) -> tuple:
+    """A caught warning as plain data: an InvalidItemWarning keeps its counts."""
+    if isinstance(message, InvalidItemWarning):
+        return (
+            InvalidItemWarning,
+            (message.column, message.n_failed, message.n_total, message.first),
+        )
+    return type(message), str(message)
+
+
+class _Warnings:
+    """The partitions' warnings, given once: InvalidItemWarnings added up per
+    column (out of all the rows, the first failure of the earliest partition
+    kept), any other warning once per distinct message."""
+
+    def __init__(self) -> None:
+        self.items: dict[Any, list] = {}
+        self.others: dict[tuple, None] = {}
+
+    def add(self, start: int, caught: list) -> None:
+        for category, payload in caught:
+            if category is InvalidItemWarning:
+                column, n_failed, _, first = payload
+                seen = self.items.setdefault(column, [0, None, ""])
+                seen[0] += n_failed
+                if seen[1] is None or start < seen[1]:
+                    seen[1], seen[2] = start, first
+            else:
+                self.others.setdefault((category, payload))
+
+    def emit(self, n_rows: int, stacklevel: int) -> None:
+        for category, message in self.others:
+            warnings.warn(message, category, stacklevel=stacklevel + 1)
+        for column, (n_failed, _, first) in self.items.items():
+            warnings.warn(
+                InvalidItemWarning.counted(column, n_failed, n_rows, first),
+                stacklevel=stacklevel + 1,
+            )
 
 
 def _skmm_encoders(estimator: Any) -> Iterator[BaseEncoder]:
@@ -198,6 +239,7 @@ def encode_partitions(
         for i, s in enumerate(starts)
     }
     failure: tuple[int, InvalidItemError] | None = None
+    caught_all = _Warnings()
     bar = None
     if verbose:
         from tqdm.auto import tqdm
@@ -208,8 +250,7 @@ def encode_partitions(
             start = futures.pop(future)
             out, caught = future.result()
             del future
-            for category, message in caught:
-                warnings.warn(message, category, stacklevel=2)
+            caught_all.add(start, caught)
             if bar is not None:
                 bar.update(min(partition_size, n - start))
             if isinstance(out, _ItemFailure):
@@ -222,6 +263,7 @@ def encode_partitions(
         if bar is not None:
             bar.close()
         client.cancel(list(futures))
+    caught_all.emit(n, stacklevel=2)
     if failure is not None:
         raise failure[1]
 
@@ -292,8 +334,8 @@ def encode_table(
     ------
     InvalidItemError
         Under the encoder's ``on_error="raise"``: the first bad item in row
-        order (not retried).  With ``on_error="nan"`` its row is NaN and the
-        workers' warnings are repeated in this process.
+        order (not retried).  With ``on_error="nan"`` its row is NaN and one
+        InvalidItemWarning per column adds up the partitions' bad items.
     MissingDependencyError
         With a client but without ``dask.distributed``.
 
