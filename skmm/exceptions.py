@@ -85,7 +85,7 @@ class InvalidItemWarning(UserWarning):
     Examples
     --------
     >>> w = InvalidItemWarning.counted("path", 2, 10, "row 3: no such file")
-    >>> w.n_failed, str(w)[:44]
+    >>> w.n_failed, str(w)[:43]
     (2, "2 of 10 items in column 'path' could not be")
     """
 
