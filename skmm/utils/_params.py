@@ -90,14 +90,14 @@ def _is_class_var(annotation: Any) -> bool:
 
 def _collect(cls: type) -> tuple[Param, ...]:
     annotations = cls.__dict__.get("__annotations__", {})
+    n_markers = sum(_is_kw_only_marker(a) for a in annotations.values())
+    if n_markers > 1:
+        raise TypeError(f"{cls.__qualname__}: more than one KW_ONLY line")
+    # positional before the marker; without one, every own one is keyword-only
+    positional = n_markers == 1
     own: list[Param] = []
-    positional = True
-    seen_marker = False
     for name, annotation in annotations.items():
         if _is_kw_only_marker(annotation):
-            if seen_marker:
-                raise TypeError(f"{cls.__qualname__}: more than one KW_ONLY line")
-            seen_marker = True
             positional = False
             continue
         if name.startswith("_") or _is_class_var(annotation):
@@ -109,8 +109,6 @@ def _collect(cls: type) -> tuple[Param, ...]:
                 "function or method (is the name also a method?)"
             )
         own.append(Param(name, annotation, default, positional))
-    if not seen_marker:  # no marker: every own parameter is keyword-only
-        own = [p._replace(positional=False) for p in own]
 
     inherited: dict[str, Param] = {}
     for base in cls.__bases__:
