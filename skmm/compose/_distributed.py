@@ -69,10 +69,7 @@ def _encode_partition(encoder: Any, part: Any) -> tuple[Any, list]:
 def _portable(message: Warning) -> tuple:
     """A caught warning as plain data: an InvalidItemWarning keeps its counts."""
     if isinstance(message, InvalidItemWarning):
-        return (
-            InvalidItemWarning,
-            (message.column, message.n_failed, message.n_total, message.first),
-        )
+        return InvalidItemWarning, (message.column, message.n_failed, message.first)
     return type(message), str(message)
 
 
@@ -82,26 +79,28 @@ class _Warnings:
     kept), any other warning once per distinct message."""
 
     def __init__(self) -> None:
-        self.items: dict[Any, list] = {}
+        self.n_failed: dict[Any, int] = {}  # column -> bad items, all partitions
+        self.first: dict[Any, tuple[int, str]] = {}  # column -> (start, failure)
         self.others: dict[tuple, None] = {}
 
     def add(self, start: int, caught: list) -> None:
         for category, payload in caught:
             if category is InvalidItemWarning:
-                column, n_failed, _, first = payload
-                seen = self.items.setdefault(column, [0, None, ""])
-                seen[0] += n_failed
-                if seen[1] is None or start < seen[1]:
-                    seen[1], seen[2] = start, first
+                column, n_failed, first = payload
+                self.n_failed[column] = self.n_failed.get(column, 0) + n_failed
+                if column not in self.first or start < self.first[column][0]:
+                    self.first[column] = (start, first)
             else:
                 self.others.setdefault((category, payload))
 
     def emit(self, n_rows: int, stacklevel: int) -> None:
         for category, message in self.others:
             warnings.warn(message, category, stacklevel=stacklevel + 1)
-        for column, (n_failed, _, first) in self.items.items():
+        for column, n_failed in self.n_failed.items():
             warnings.warn(
-                InvalidItemWarning.counted(column, n_failed, n_rows, first),
+                InvalidItemWarning.counted(
+                    column, n_failed, n_rows, self.first[column][1]
+                ),
                 stacklevel=stacklevel + 1,
             )
 
