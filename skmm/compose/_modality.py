@@ -18,11 +18,12 @@ _SHOWN_COLUMNS = 12  # columns of X an error message lists
 class ModalityColumnTransformer(ColumnTransformer):
     """The ``ColumnTransformer`` that :func:`make_modality_encoder` returns.
 
-    The same estimator, with the same parameters, except that ``fit``,
-    ``fit_transform`` and ``transform`` first check that a DataFrame ``X``
-    holds the column each modality reads.  A missing one is named with its
-    modality, the columns ``X`` has and the closest of them, instead of
-    scikit-learn's "Some column names are not columns of the dataframe".
+    The same estimator, with the same parameters, except that
+    ``fit_transform`` (which ``fit`` calls) and ``transform`` first check
+    that a DataFrame ``X`` holds the column each modality reads.  A missing
+    one is named with its modality, the columns ``X`` has and the closest of
+    them, instead of scikit-learn's "Some column names are not columns of
+    the dataframe".
     Its parameters are :class:`~sklearn.compose.ColumnTransformer`'s.
 
     Examples
@@ -71,11 +72,6 @@ class ModalityColumnTransformer(ColumnTransformer):
                 f"modality {modality!r} reads {what} (X's columns: {shown}). "
                 f"{hint}{fix}"
             )
-
-    def fit(self, X: Any, y: Any = None, **params: Any) -> ModalityColumnTransformer:
-        """Check the modality columns, then fit as ``ColumnTransformer`` does."""
-        self._check_modality_columns(X, fitting=True)
-        return super().fit(X, y, **params)
 
     def fit_transform(self, X: Any, y: Any = None, **params: Any) -> Any:
         """Check the modality columns, then as ``ColumnTransformer.fit_transform``."""
