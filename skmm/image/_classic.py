@@ -104,13 +104,10 @@ class PixelImageEncoder(_ResizedImageEncoder):
 
     size: int | tuple[int, int] = 16
 
-    @classmethod
-    def get_test_params(cls) -> list[dict]:
-        """Cheap parameter sets for the common estimator checks."""
-        return [
-            {"size": 8},
-            {"size": (6, 4), "grayscale": True, "resize": "pad"},
-        ]
+    _test_params: ClassVar[tuple[dict[str, Any], ...]] = (
+        {"size": 8},
+        {"size": (6, 4), "grayscale": True, "resize": "pad"},
+    )
 
     def _fit_encoder(self, prepared: list | None) -> None:
         self._check_background()
@@ -185,13 +182,10 @@ class ColorHistogramEncoder(_ImageEncoderBase, _ClassicImageParams):
     joint: bool = True
     size: int | tuple[int, int] | None = None
 
-    @classmethod
-    def get_test_params(cls) -> list[dict]:
-        """Cheap parameter sets for the common estimator checks."""
-        return [
-            {"bins": 4, "size": 16},
-            {"bins": 3, "color_space": "hsv", "joint": False, "size": 8},
-        ]
+    _test_params: ClassVar[tuple[dict[str, Any], ...]] = (
+        {"bins": 4, "size": 16},
+        {"bins": 3, "color_space": "hsv", "joint": False, "size": 8},
+    )
 
     def _fit_encoder(self, prepared: list | None) -> None:
         self._check_background()
@@ -379,19 +373,16 @@ class HOGImageEncoder(_ResizedImageEncoder):
     cells_per_block: int | tuple[int, int] = 2
     grayscale: bool = True
 
-    @classmethod
-    def get_test_params(cls) -> list[dict]:
-        """Cheap parameter sets for the common estimator checks."""
-        return [
-            {"size": 16, "pixels_per_cell": 4, "cells_per_block": 2},
-            {
-                "size": (12, 16),
-                "orientations": 6,
-                "pixels_per_cell": 4,
-                "cells_per_block": 1,
-                "grayscale": False,
-            },
-        ]
+    _test_params: ClassVar[tuple[dict[str, Any], ...]] = (
+        {"size": 16, "pixels_per_cell": 4, "cells_per_block": 2},
+        {
+            "size": (12, 16),
+            "orientations": 6,
+            "pixels_per_cell": 4,
+            "cells_per_block": 1,
+            "grayscale": False,
+        },
+    )
 
     def _fit_encoder(self, prepared: list | None) -> None:
         self._check_background()

@@ -9,6 +9,7 @@ import numpy as np
 
 from skmm.base._docs import encoder_docs
 from skmm.base._encoder import BaseEncoder
+from skmm.base._test_params import CheapParamsMixin
 from skmm.image._io import (
     check_background,
     describe_image_item,
@@ -28,7 +29,7 @@ background : (r, g, b) or str, default=(255, 255, 255)
 }
 
 
-class _ImageEncoderBase(BaseEncoder):
+class _ImageEncoderBase(CheapParamsMixin, BaseEncoder):
     """Base of skmm's image encoders.
 
     Cells are read with :func:`~skmm.image.load_image` (paths, bytes, PIL

@@ -82,6 +82,11 @@ class HFImageEncoder(PretrainedMixin, _ImageEncoderBase, PretrainedEncoderParams
         Embedding width (found with one forward pass at fit).
     {input_attributes}
 
+    Notes
+    -----
+    ``get_test_params()`` returns ``[]``: the encoder needs a model folder
+    (tests build one with :func:`skmm.testing.make_tiny_vision_model`).
+
     Examples
     --------
     >>> import tempfile
@@ -107,14 +112,7 @@ class HFImageEncoder(PretrainedMixin, _ImageEncoderBase, PretrainedEncoderParams
     normalize: bool = False
     background: Any = (255, 255, 255)
 
-    @classmethod
-    def get_test_params(cls) -> list[dict]:
-        """No built-in parameter sets: the encoder needs a model folder.
-
-        Build one with :func:`skmm.testing.make_tiny_vision_model` and pass
-        ``{"model": folder}``.
-        """
-        return []
+    _test_params: ClassVar[tuple[dict[str, Any], ...]] = ()  # see the notes
 
     # -- weights ----------------------------------------------------------
     def _model_key(self) -> tuple:

@@ -13,6 +13,7 @@ from sklearn.preprocessing import normalize as l2_normalize
 
 from skmm.base._docs import encoder_docs
 from skmm.base._params import EncoderParams
+from skmm.base._test_params import CheapParamsMixin
 from skmm.text._common import _TextEncoderBase
 from skmm.utils._docs import fill_doc
 from skmm.utils._params import estimator_init
@@ -23,7 +24,7 @@ __all__ = ["TfidfTextEncoder"]
 
 @fill_doc(encoder_docs("text"))
 @estimator_init
-class TfidfTextEncoder(_TextEncoderBase, EncoderParams):
+class TfidfTextEncoder(CheapParamsMixin, _TextEncoderBase, EncoderParams):
     """Classic text features: TF-IDF, optionally reduced by truncated SVD (LSA).
 
     Needs no weights.  Missing texts (None, NaN, ``""``) give rows of NaN.
@@ -106,10 +107,11 @@ class TfidfTextEncoder(_TextEncoderBase, EncoderParams):
     random_state: Any = None
     batch_size: int = 1024
 
-    @classmethod
-    def get_test_params(cls) -> list[dict]:
-        """Cheap parameter sets for the common test suite."""
-        return [{}, {"n_components": 3, "random_state": 0}, {"ngram_range": (1, 2)}]
+    _test_params: ClassVar[tuple[dict[str, Any], ...]] = (
+        {},
+        {"n_components": 3, "random_state": 0},
+        {"ngram_range": (1, 2)},
+    )
 
     def _fit_encoder(self, prepared: list | None) -> None:
         texts = prepared or []
